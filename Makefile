@@ -1,0 +1,152 @@
+# tcp_splice top-level Makefile.
+#
+#   make                    module for KVER + test tools
+#   make module [KVER=..] [KDIR=..] [W=1]
+#   make tools              tests/tools/*.c -> build/tools/*
+#   make deps [KVER=..]     install build and test dependencies (apt-get)
+#   make test [KVER=..] [TESTS=glob]   build, boot the test VM, run the suite
+#   make vm-shell [KVER=..] interactive test VM
+#   make check              checkpatch --strict + sparse, fail on any warning
+#   make clean / distclean
+#
+# KVER is the release of a Debian kernel package (default: the one that
+# linux-image-amd64 depends on); KVER=6.12 picks the 6.12 package's release.
+# KDIR (default /usr/src/linux-headers-$(KVER)) selects the headers; for a
+# real host: make KDIR=/lib/modules/$(uname -r)/build.
+# The module is built out of the source tree, one copy per kernel, in
+# build/<KVER>/; the result is build/<KVER>/kernel/tcp_splice.ko.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+# The release linux-image-amd64 depends on, else the newest 6.1 in /boot.
+KVER_FALLBACK := 6.1.0-56-amd64
+kver_of_meta = $(shell dpkg-query -W -f='$${Depends}' $(1) 2>/dev/null | \
+	sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
+KVER_DEFAULT := $(call kver_of_meta,linux-image-amd64)
+ifeq ($(KVER_DEFAULT),)
+KVER_DEFAULT := $(patsubst /boot/vmlinuz-%,%,$(lastword $(sort $(wildcard /boot/vmlinuz-6.1.*-amd64))))
+endif
+ifeq ($(KVER_DEFAULT),)
+KVER_DEFAULT := $(KVER_FALLBACK)
+endif
+
+KVER_ARG := $(KVER)
+ifneq ($(KDIR),)
+ifeq ($(KVER),)
+# Headers given, release not: name the build directory after the headers.
+KVER := $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null || echo custom)
+endif
+endif
+ifeq ($(KVER),)
+override KVER := $(KVER_DEFAULT)
+else ifeq ($(findstring -,$(KVER)),)
+# A short version such as 6.12: the release of linux-image-6.12-amd64.
+override KVER := $(or $(call kver_of_meta,linux-image-$(KVER)-amd64),$(KVER))
+endif
+KDIR ?= /usr/src/linux-headers-$(KVER)
+
+BUILD   := build
+MODDIR  := $(BUILD)/$(KVER)
+KO      := $(MODDIR)/kernel/tcp_splice.ko
+TESTS   ?= *
+TSP_TIMEOUT ?= 1800
+
+CC      ?= cc
+TOOLS_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -Iinclude/uapi
+LIBNL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+LIBNL_LIBS   := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+TOOLS_SRC := $(wildcard tests/tools/*.c)
+TOOLS     := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOLS_SRC))
+TOOLS_HDR := $(wildcard tests/tools/*.h) $(wildcard include/uapi/linux/*.h)
+
+# What kbuild needs from the tree: copied (mtimes kept) into $(MODDIR).
+MOD_SRC := $(wildcard Kbuild kernel/Kbuild kernel/Makefile kernel/*.c kernel/*.h \
+	include/uapi/linux/*.h)
+
+CHECKPATCH_DIR := $(BUILD)/cache/checkpatch
+CHECKPATCH := $(CHECKPATCH_DIR)/scripts/checkpatch.pl
+CHECK_FILES := $(wildcard kernel/*.c kernel/*.h include/uapi/linux/*.h)
+
+.PHONY: all module tools deps test vm-shell check clean distclean \
+	_test _vm-shell _check
+
+all: module tools
+
+deps:
+	@tests/vm/deps.sh $(KVER_ARG)
+
+# sync_src DIR: copy the module sources into DIR (mtimes kept, unchanged
+# files untouched) and drop the ones deleted from the tree.
+define sync_src
+@mkdir -p $(1)
+@for f in $(MOD_SRC); do \
+	mkdir -p $(1)/$$(dirname $$f); \
+	cmp -s $$f $(1)/$$f || cp -p $$f $(1)/$$f; \
+done
+@cd $(1) && for f in Kbuild kernel/Kbuild kernel/Makefile kernel/*.[ch] include/uapi/linux/*.h; do \
+	[ ! -e "$$f" ] || [ -e "$(CURDIR)/$$f" ] || rm -f "$$f"; \
+done
+endef
+
+HAVE_KBUILD := $(wildcard Kbuild)
+ifneq ($(HAVE_KBUILD),)
+module:
+	@test -d $(KDIR) || { echo "make: no kernel headers in $(KDIR) (make deps, or set KDIR)" >&2; exit 1; }
+	$(call sync_src,$(MODDIR))
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) modules
+else
+module:
+	@echo "make: no Kbuild in the tree yet: no module to build" >&2
+endif
+
+tools: $(TOOLS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(TOOLS_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOLS_CFLAGS) $(LIBNL_CFLAGS) -o $@ $< -Wl,--as-needed $(LIBNL_LIBS)
+
+# deps first, then a fresh make that sees what deps installed.
+test: deps
+	@$(MAKE) --no-print-directory _test
+vm-shell: deps
+	@$(MAKE) --no-print-directory _vm-shell
+check: deps
+	@$(MAKE) --no-print-directory _check
+
+_test: all
+	@tests/vm/run.sh --kver $(KVER) --ko $(KO) --tests '$(TESTS)' --timeout $(TSP_TIMEOUT)
+
+_vm-shell: all
+	@tests/vm/run.sh --shell --kver $(KVER) --ko $(KO) --tests '$(TESTS)'
+
+$(CHECKPATCH):
+	@mkdir -p $(CHECKPATCH_DIR)
+	@src=$$(ls /usr/src/linux-source-*.tar.* 2>/dev/null | sort -V | tail -n 1); \
+	test -n "$$src" || { echo "make: no /usr/src/linux-source-*.tar.* (make deps)" >&2; exit 1; }; \
+	top=$$(basename $$src); top=$${top%.tar.*}; \
+	echo "  EXTRACT checkpatch.pl from $$src"; \
+	tar -xaf $$src -C $(CHECKPATCH_DIR) --strip-components=1 \
+		$$top/scripts/checkpatch.pl $$top/scripts/spelling.txt \
+		$$top/scripts/const_structs.checkpatch
+	@touch $@
+
+CHECKDIR := $(BUILD)/check/$(KVER)
+_check: $(CHECKPATCH)
+	@test -n "$(CHECK_FILES)" || { echo "make: nothing to check" >&2; exit 1; }
+	perl $(CHECKPATCH) --strict --no-tree --show-types --quiet --file $(CHECK_FILES)
+	@echo "  checkpatch: clean"
+	@rm -rf $(CHECKDIR)
+	$(call sync_src,$(CHECKDIR))
+	@set -o pipefail; \
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(CHECKDIR) C=2 W=1 modules 2>&1 | tee $(BUILD)/check/$(KVER).log; \
+	if grep -E '(warning|error):' $(BUILD)/check/$(KVER).log; then \
+		echo "make check: the lines above are sparse or compiler warnings" >&2; exit 1; \
+	fi
+	@echo "  sparse + W=1: clean"
+
+clean:
+	rm -rf $(BUILD)/[0-9]* $(BUILD)/custom $(BUILD)/check $(BUILD)/tools $(BUILD)/vm-out
+
+distclean:
+	rm -rf $(BUILD)

@@ -1,0 +1,153 @@
+#!/bin/bash
+# Boot Debian's stock kernel KVER in QEMU (TCG) with the host root shared
+# read-only over 9p and run the test suite in it, or an interactive shell.
+#
+#   tests/vm/run.sh [--shell] --kver KVER --ko KO [--tests GLOBS]
+#                   [--timeout SECS] [--mem SIZE]
+#
+# Everything of a run lands in build/vm-out/<run>/ (console.log, runner.log,
+# per-case logs, dmesg.log); build/vm-out/latest points at the last one.
+# The guest kernel (vmlinux extracted from /boot/vmlinuz-KVER) and the
+# initramfs are cached in build/cache/KVER/.
+# Exit 0 only if the guest reported, every case passed or skipped, and the
+# kernel logs show no splat.  The last line printed is the summary line.
+set -u
+export LC_ALL=C
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+mode=test kver= ko= tests='*' tmo=${TSP_TIMEOUT:-1800} mem=${TSP_VM_MEM:-2G}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--shell) mode=shell ;;
+	--kver) kver=$2; shift ;;
+	--ko) ko=$2; shift ;;
+	--tests) tests=$2; shift ;;
+	--timeout) tmo=$2; shift ;;
+	--mem) mem=$2; shift ;;
+	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -n "$kver" ] || { echo "run.sh: --kver required" >&2; exit 2; }
+[ -z "$ko" ] || ko=$(realpath -m "$ko")
+case $root in
+*[[:space:]]*) echo "run.sh: the project path must not contain blanks: $root" >&2; exit 2 ;;
+esac
+
+# Lines of the kernel log that fail the run.
+SPLAT='BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|refcount_t|lockdep|possible circular locking|INFO: rcu|INFO: task .* blocked|Call Trace|Kernel panic|kernel BUG'
+
+summary() {
+	echo "$1 passed, $2 failed, $3 skipped"
+}
+die() {
+	echo "vm: $*" >&2
+	summary 0 1 0
+	exit 1
+}
+
+# --- the guest kernel and initramfs, cached per KVER -------------------
+cache=$root/build/cache/$kver
+mkdir -p "$cache"
+bz=/boot/vmlinuz-$kver
+[ -r "$bz" ] || die "no kernel image $bz (make deps KVER=$kver?)"
+kernel=$cache/vmlinux
+if [ ! -s "$kernel" ] || [ "$bz" -nt "$kernel" ]; then
+	"$root/tests/vm/vmlinux.sh" "$bz" "$kernel" > /dev/null || kernel=$bz
+fi
+initrd=$cache/initramfs.cpio
+if [ ! -s "$initrd" ] || [ "$root/tests/vm/init" -nt "$initrd" ] ||
+	[ "$root/tests/vm/initramfs.sh" -nt "$initrd" ] ||
+	[ "/lib/modules/$kver/modules.dep" -nt "$initrd" ]; then
+	"$root/tests/vm/initramfs.sh" "$kver" "$initrd" > /dev/null || die "initramfs build failed"
+fi
+
+# --- the run directory, shared writable with the guest -----------------
+outs=$root/build/vm-out
+mkdir -p "$outs"
+run=$(date +%Y%m%d-%H%M%S)-$kver-$mode
+out=$outs/$run
+mkdir "$out" || die "cannot create $out"
+ln -sfn "$run" "$outs/latest"
+# keep the 20 newest runs
+ls -1d "$outs"/2*/ 2> /dev/null | head -n -20 | xargs -r rm -rf
+{
+	printf 'TSP_KO=%q\n' "$ko"
+	printf 'TSP_TOOLS=%q\n' "$root/build/tools"
+	printf 'TESTS=%q\n' "$tests"
+	printf 'TSP_TIMEOUT=%q\n' "$tmo"
+	printf 'KVER=%q\n' "$kver"
+} > "$out/guest.env"
+: > "$out/runner.log"
+
+append="console=ttyS0 loglevel=5 pci=noacpi cryptomgr.notests=1 panic=-1"
+append+=" mitigations=off rcupdate.rcu_cpu_stall_timeout=60"
+append+=" tsp_root=$root tsp_out=$out tsp_mode=$mode"
+qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
+	-nodefaults -no-user-config -display none -no-reboot
+	-kernel "$kernel" -initrd "$initrd" -append "$append"
+	-virtfs local,path=/,mount_tag=hostroot,readonly=on,security_model=none,multidevs=remap
+	-virtfs "local,path=$out,mount_tag=tspout,security_model=none")
+
+if [ $mode = shell ]; then
+	echo "vm: interactive guest $kver; console log in $out/console.log; 'exit' powers off (or Ctrl-a x)"
+	exec "${qemu[@]}" -chardev "stdio,id=con,mux=on,signal=off,logfile=$out/console.log" \
+		-serial chardev:con -mon chardev=con,mode=readline
+fi
+
+echo "vm: booting $kver ($(basename "$kernel")), results in $out"
+t0=${EPOCHREALTIME/./}
+# The host timeout is the guest's plus time to boot and report.
+timeout -k 10 $((tmo + 120)) "${qemu[@]}" -serial "file:$out/console.log" \
+	> "$out/qemu.log" 2>&1 &
+qpid=$!
+tail -n +1 -f --pid=$qpid "$out/runner.log" &
+tpid=$!
+wait $qpid
+qrc=$?
+wait $tpid
+t1=${EPOCHREALTIME/./}
+wall=$(( (t1 - t0) / 1000000 )).$(( (t1 - t0) / 100000 % 10 ))
+
+fail_extra=0
+if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
+	echo "vm: QEMU killed after $((tmo + 120))s (host timeout)"
+elif [ $qrc -ne 0 ]; then
+	echo "vm: QEMU exited with $qrc:"
+	sed 's/^/    | /' "$out/qemu.log" | tail -n 20
+fi
+
+# The guest's kernel messages: the console (what got out even on a crash)
+# and the full dmesg the runner saved.
+hits=$(cat "$out/console.log" "$out/dmesg.log" 2> /dev/null | tr -d '\r' |
+	grep -nE "$SPLAT" | head -n 5)
+if [ -n "$hits" ]; then
+	echo "FAIL kernel-log (splat in the guest's kernel log)"
+	for f in console.log dmesg.log; do
+		[ -f "$out/$f" ] || continue
+		tr -d '\r' < "$out/$f" | grep -nE -B 3 -A 25 "$SPLAT" | head -n 80 |
+			sed "s|^|    $f:|"
+		break
+	done
+	fail_extra=1
+fi
+
+if [ ! -s "$out/summary" ] || [ ! -f "$out/exit" ]; then
+	echo "FAIL vm (the guest never reported: crash or timeout; see $out/console.log)"
+	tr -d '\r' < "$out/console.log" | tail -n 30 | sed 's/^/    | /'
+	p=0 f=0 s=0
+	[ -s "$out/summary" ] && read -r p _ f _ s _ < "$out/summary"
+	echo "vm: ${wall}s wall"
+	summary "${p:-0}" $((${f:-0} + 1 + fail_extra)) "${s:-0}"
+	exit 1
+fi
+rc=$(cat "$out/exit")
+read -r p _ f _ s _ < "$out/summary"
+if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+	echo "FAIL runner (exit $rc)"
+	f=1
+fi
+f=$((f + fail_extra))
+echo "vm: ${wall}s wall, logs in $out"
+summary "$p" "$f" "$s"
+[ "$f" = 0 ]
