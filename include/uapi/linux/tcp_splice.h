@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * tcp_splice: user/kernel ABI.
+ *
+ * A proxy holding two established TCP sockets (one accepted from the
+ * client, one connected to the server) asks the kernel to splice them:
+ * from then on the module forwards every segment of one connection onto
+ * the other, rewriting addresses, ports, sequence/acknowledgement numbers,
+ * TCP options and checksums.
+ *
+ * Control entry points:
+ *   - the misc device /dev/tcp_splice, ioctl TCP_SPLICE_IOC_SPLICE;
+ *   - the generic netlink family TCP_SPLICE_GENL_NAME (control plane).
+ *
+ * The ABI is versioned: every request carries its own size (extensible
+ * structs, like perf_event_open/clone3) and TCP_SPLICE_ABI_VERSION.
+ */
+#ifndef _UAPI_LINUX_TCP_SPLICE_H
+#define _UAPI_LINUX_TCP_SPLICE_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define TCP_SPLICE_ABI_VERSION	1
+#define TCP_SPLICE_DEVICE	"/dev/tcp_splice"
+
+/*
+ * Flags of struct tcp_splice_req.
+ *
+ * TCP_SPLICE_F_DRAINED: the caller has no bytes of its own left to write
+ * to either socket.  Activation is immediate: bytes still unread in a
+ * socket's receive queue are moved to the other socket by the kernel,
+ * and both sockets are shut down for writing (writes fail with EPIPE).
+ *
+ * Without it (a "legacy" caller, as HAProxy 1.3 called L7SW): each
+ * direction is cut at the source socket's rcv_nxt; the source socket
+ * then reports EOF once the caller has read everything before the cut;
+ * the caller writes out what it still buffers and propagates the EOF
+ * with shutdown(SHUT_WR) (or close()) on the other socket.  That FIN's
+ * sequence number is the exact splice point; the module absorbs it.
+ */
+#define TCP_SPLICE_F_DRAINED	(1U << 0)
+#define TCP_SPLICE_F_ALL	(TCP_SPLICE_F_DRAINED)
+
+/**
+ * struct tcp_splice_req - argument of TCP_SPLICE_IOC_SPLICE
+ * @size:	sizeof(struct tcp_splice_req) as known to the caller.
+ *		Smaller than TCP_SPLICE_REQ_SIZE_VER1 -> EINVAL; larger than
+ *		the kernel's struct with non-zero tail bytes -> E2BIG.
+ * @version:	TCP_SPLICE_ABI_VERSION.
+ * @fd_client:	socket accepted from the client (connection A).
+ * @fd_server:	socket connected to the server (connection B).
+ * @flags:	TCP_SPLICE_F_*.
+ * @reserved:	must be zero.
+ * @session_id:	out: id of the new session (also in netlink and /proc).
+ */
+struct tcp_splice_req {
+	__u32 size;
+	__u32 version;
+	__s32 fd_client;
+	__s32 fd_server;
+	__u32 flags;
+	__u32 reserved;
+	__u64 session_id;
+};
+
+#define TCP_SPLICE_REQ_SIZE_VER1	32
+
+#define TCP_SPLICE_IOC_MAGIC	0xB7
+#define TCP_SPLICE_IOC_SPLICE	_IOWR(TCP_SPLICE_IOC_MAGIC, 1, struct tcp_splice_req)
+
+/*
+ * Errors of TCP_SPLICE_IOC_SPLICE (and of the netlink SPLICE command):
+ *   EBADF            a descriptor is not open
+ *   ENOTSOCK         a descriptor is not a socket
+ *   EAFNOSUPPORT     a socket is not IPv4
+ *   EPROTONOSUPPORT  a socket is not TCP (UDP, raw, MPTCP, kTLS/ULP ...)
+ *   EOPNOTSUPP       a socket is listening
+ *   ENOTCONN         a socket is not in ESTABLISHED (connecting, closed,
+ *                    half-closed)
+ *   ELOOP            both descriptors refer to the same socket
+ *   EXDEV            the sockets live in different network namespaces
+ *   EBUSY            a socket is already spliced
+ *   ENOPROTOOPT      the two connections use TCP options the module
+ *                    cannot translate between (e.g. MD5 signatures,
+ *                    timestamps on one side only)
+ *   EINVAL           bad size/version/flags/reserved field
+ *   E2BIG            request larger than known with non-zero tail
+ *   EFAULT           bad pointer
+ *   ENOMEM           out of memory
+ */
+
+/* Session states, as listed in /proc/net/tcp_splice_conn (ancestor's names). */
+enum tcp_splice_state {
+	TCP_SPLICE_S_NONE = 0,
+	TCP_SPLICE_S_ESTABLISHED,
+	TCP_SPLICE_S_SYN_SENT,
+	TCP_SPLICE_S_SYN_RECV,
+	TCP_SPLICE_S_FIN_WAIT,
+	TCP_SPLICE_S_TIME_WAIT,
+	TCP_SPLICE_S_CLOSE,
+	TCP_SPLICE_S_CLOSE_WAIT,
+	TCP_SPLICE_S_LAST_ACK,
+	TCP_SPLICE_S_LISTEN,
+	TCP_SPLICE_S_SYNACK,
+	TCP_SPLICE_S_MAX,
+};
+
+#endif /* _UAPI_LINUX_TCP_SPLICE_H */

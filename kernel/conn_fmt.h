@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Formatting of /proc/net/tcp_splice_conn lines, in the ancestor's
+ * format.  Pure code (no kernel state) so that it is unit-tested on the
+ * host too (tests/unit/).
+ */
+#ifndef _TSP_CONN_FMT_H
+#define _TSP_CONN_FMT_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stddef.h>
+#include <stdint.h>
+typedef uint32_t u32;
+typedef uint16_t u16;
+#endif
+
+#define TSP_CONN_HEADER \
+	"FromIP FPrt ToIP TPrt LocalIP LPrt DestIP DPrt State Expires\n"
+
+/* Addresses and ports in host byte order. */
+struct tsp_conn_view {
+	u32 from_ip;	/* client */
+	u16 from_port;
+	u32 to_ip;	/* proxy, client side */
+	u16 to_port;
+	u32 local_ip;	/* proxy, server side */
+	u16 local_port;
+	u32 dest_ip;	/* server */
+	u16 dest_port;
+	const char *state;
+	long expires;	/* seconds, clamped at 0 */
+};
+
+int tsp_fmt_conn(char *buf, size_t len, const struct tsp_conn_view *v);
+
+#endif /* _TSP_CONN_FMT_H */

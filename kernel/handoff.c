@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The handoff: validate two sockets of the caller, publish the session,
+ * fix the cut of each direction, and (for drained callers) move what the
+ * proxy left unread so that no byte is lost, duplicated or reordered.
+ *
+ * Exactness, per direction (peer X -> peer Y, source socket x, sink y):
+ *  1. The session is published in CUTTING: from then on the PRE_ROUTING
+ *     hook keeps every data segment of peer X for itself and gives socket
+ *     x only the acknowledgement it carries.
+ *  2. synchronize_net() waits for segments that passed the hook before;
+ *     lock_sock(x) waits for its backlog.  x's rcv_nxt can no longer move:
+ *     it is the cut.  Every byte before it is in x (the proxy reads it);
+ *     every byte after it is held by the module.  x reports EOF (
+ *     RCV_SHUTDOWN) once the proxy has read up to the cut.
+ *  3. The splice point in Y's sequence space is y's write_seq when the
+ *     proxy is done writing to y: at once for a drained caller (after the
+ *     kernel moved x's unread bytes to y), at the FIN the proxy's
+ *     shutdown(y) produces for a legacy caller (absorbed by the LOCAL_OUT
+ *     hook), or when the proxy drops its last descriptor of y.
+ *  4. Held bytes flow once Y acknowledged everything y sent: y never has
+ *     to retransmit again, so its segments and the module's never
+ *     interleave on the wire (PAWS, SACK and sequence stay one stream).
+ */
+#include <linux/file.h>
+#include <linux/net.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <linux/uio.h>
+#include <net/inet_connection_sock.h>
+#include <net/inet_sock.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "compat.h"
+#include "session.h"
+
+/* Validation of one socket, before anything is touched. */
+static int tsp_check_sock(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	if (!sk)
+		return -ENOTCONN;
+	if (sk->sk_family != AF_INET)
+		return -EAFNOSUPPORT;
+	if (sk->sk_type != SOCK_STREAM || sk->sk_protocol != IPPROTO_TCP)
+		return -EPROTONOSUPPORT;
+	if (inet_csk(sk)->icsk_ulp_ops)
+		return -EPROTONOSUPPORT;	/* kTLS, ... own the stream */
+	if (sk->sk_state == TCP_LISTEN)
+		return -EOPNOTSUPP;
+	if (sk->sk_state != TCP_ESTABLISHED ||
+	    (sk->sk_shutdown & (RCV_SHUTDOWN | SEND_SHUTDOWN)))
+		return -ENOTCONN;
+	if (tcp_sk(sk)->repair)
+		return -EBUSY;
+#ifdef CONFIG_TCP_MD5SIG
+	if (rcu_access_pointer(tcp_sk(sk)->md5sig_info))
+		return -ENOPROTOOPT;
+#endif
+	return 0;
+}
+
+/*
+ * Options snapshot of dir[x] (segments from peer x to peer 1-x) and the
+ * combinations the translation cannot (yet) bridge.
+ */
+static int tsp_snapshot_opts(struct tsp_session *s, int x)
+{
+	const struct tcp_sock *in = tcp_sk(s->sock[x]->sk);
+	const struct tcp_sock *out = tcp_sk(s->sock[!x]->sk);
+	struct tsp_dir *d = &s->dir[x];
+
+	d->ts_in = in->rx_opt.tstamp_ok;
+	d->ts_out = out->rx_opt.tstamp_ok;
+	/* Timestamps cannot be invented for a peer that expects them. */
+	if (d->ts_out && !d->ts_in)
+		return -ENOPROTOOPT;
+	if (tsp_sock_usec_ts(s->sock[x]->sk) !=
+	    tsp_sock_usec_ts(s->sock[!x]->sk))
+		return -ENOPROTOOPT;
+	d->ws_in = in->rx_opt.wscale_ok ? in->rx_opt.snd_wscale : 0;
+	d->ws_out = out->rx_opt.wscale_ok ? out->rx_opt.rcv_wscale : 0;
+	d->sack_out = out->rx_opt.sack_ok;
+	/* Largest payload + options the sink connection carries. */
+	d->seg_out = out->mss_cache + out->tcp_header_len -
+		     sizeof(struct tcphdr);
+	return 0;
+}
+
+static void tsp_fill_tuples(struct tsp_session *s)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const struct inet_sock *inet = inet_sk(s->sock[i]->sk);
+
+		s->peer_addr[i] = inet->inet_daddr;
+		s->peer_port[i] = inet->inet_dport;
+		s->local_addr[i] = inet->inet_saddr;
+		s->local_port[i] = inet->inet_sport;
+		s->node[i].key.saddr = inet->inet_daddr;
+		s->node[i].key.daddr = inet->inet_saddr;
+		s->node[i].key.sport = inet->inet_dport;
+		s->node[i].key.dport = inet->inet_sport;
+	}
+}
+
+static void tsp_lock_pair(struct sock *a, struct sock *b)
+{
+	if (a > b)
+		swap(a, b);
+	lock_sock(a);
+	lock_sock_nested(b, SINGLE_DEPTH_NESTING);
+}
+
+static void tsp_unlock_pair(struct sock *a, struct sock *b)
+{
+	release_sock(a);
+	release_sock(b);
+}
+
+/* skb_rbtree_purge() is not exported; the same for an ofo queue. */
+static void tsp_purge_ofo(struct tcp_sock *tp)
+{
+	struct rb_node *p = rb_first(&tp->out_of_order_queue);
+
+	while (p) {
+		struct sk_buff *skb = rb_entry(p, struct sk_buff, rbnode);
+
+		p = rb_next(p);
+		rb_erase(&skb->rbnode, &tp->out_of_order_queue);
+		kfree_skb(skb);
+	}
+	tp->ooo_last_skb = NULL;
+}
+
+/* Wake a reader/poller of @sk (EOF, EPIPE or HUP became visible). */
+static void tsp_wake(struct sock *sk)
+{
+	sk->sk_state_change(sk);
+	sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_IN);
+}
+
+/*
+ * Step 2 for both sockets at once (both locked).  Also silence what the
+ * sockets would emit on their own later: keepalive probes.
+ */
+static int tsp_cut(struct tsp_session *s)
+{
+	struct sock *sk[2] = { s->sock[0]->sk, s->sock[1]->sk };
+	int i, err;
+
+	tsp_lock_pair(sk[0], sk[1]);
+	for (i = 0; i < 2; i++) {
+		err = tsp_check_sock(s->sock[i]);
+		if (err)
+			goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		struct tcp_sock *tp = tcp_sk(sk[i]);
+
+		if (!RB_EMPTY_ROOT(&tp->out_of_order_queue)) {
+			/* Bytes beyond the cut that the peer believes
+			 * delivered (SACKed): forget them; the peer's
+			 * SACK reneging recovery resends them to us.
+			 */
+			tsp_purge_ofo(tp);
+			if (tp->rx_opt.sack_ok)
+				tcp_sack_reset(&tp->rx_opt);
+			tsp_stat_inc(s->tn, TSP_STAT_OFO_PURGED);
+		}
+		if (sock_flag(sk[i], SOCK_KEEPOPEN)) {
+			sock_reset_flag(sk[i], SOCK_KEEPOPEN);
+			inet_csk_delete_keepalive_timer(sk[i]);
+		}
+	}
+	spin_lock_bh(&s->lock);
+	for (i = 0; i < 2; i++) {
+		struct tcp_sock *tp = tcp_sk(sk[i]);
+		struct tsp_dir *d = &s->dir[i];
+		struct tsp_dir *k = &s->dir[!i];	/* sink: socket i */
+		struct sk_buff *skb, *tmp;
+
+		d->cut = tp->rcv_nxt;
+		d->peer_nxt = tp->rcv_nxt;
+		if (!d->peer_ts_seen) {
+			d->peer_tsval = tp->rx_opt.ts_recent;
+			d->peer_ts_seen = true;
+		}
+		/* Acks seen while CUTTING were not recorded: start here. */
+		k->sink_una = tp->snd_una;
+		/* Held copies entirely before the cut were duplicates of
+		 * bytes the socket got anyway.
+		 */
+		skb_queue_walk_safe(&d->held, skb, tmp) {
+			const struct iphdr *iph = ip_hdr(skb);
+			const struct tcphdr *th = (const void *)iph +
+						  iph->ihl * 4;
+			u32 end = ntohl(th->seq) + ntohs(iph->tot_len) -
+				  iph->ihl * 4 - th->doff * 4 + th->fin;
+
+			if (!after(end, d->cut)) {
+				__skb_unlink(skb, &d->held);
+				d->held_bytes -= skb->truesize;
+				kfree_skb(skb);
+			}
+		}
+		d->phase = TSP_HOLD;
+		WRITE_ONCE(sk[i]->sk_shutdown,
+			   sk[i]->sk_shutdown | RCV_SHUTDOWN);
+	}
+	spin_unlock_bh(&s->lock);
+	for (i = 0; i < 2; i++)
+		tsp_wake(sk[i]);
+	err = 0;
+out:
+	tsp_unlock_pair(sk[0], sk[1]);
+	return err;
+}
+
+/* Fix the splice point of dir[x] at the sink socket's write_seq. */
+static void tsp_set_fin_now(struct tsp_session *s, int x, bool shut)
+{
+	struct sock *sk = s->sock[!x]->sk;
+	struct tsp_dir *d = &s->dir[x];
+	struct sk_buff_head out;
+
+	__skb_queue_head_init(&out);
+	lock_sock(sk);
+	spin_lock_bh(&s->lock);
+	if (!d->fin_known) {
+		d->fin = tcp_sk(sk)->write_seq;
+		d->fin_known = true;
+	}
+	if (after(tcp_sk(sk)->snd_una, d->sink_una))
+		d->sink_una = tcp_sk(sk)->snd_una;
+	if (d->phase == TSP_HOLD && !before(d->sink_una, d->fin) &&
+	    s->dir[!x].phase != TSP_CUTTING) {
+		tsp_activate(s, x, &out);
+		/* The socket saw that ACK itself; an absorbed FIN still
+		 * needs its fake acknowledgement.
+		 */
+		d->sink_done = !d->sink_fin;
+	}
+	spin_unlock_bh(&s->lock);
+	if (shut) {
+		/* Drained: the proxy promised it has nothing more to say. */
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | SEND_SHUTDOWN);
+	}
+	release_sock(sk);
+	tsp_xmit_queue(s, !x, &out);
+}
+
+/*
+ * Drained caller: bytes the proxy left unread in socket @x go to the
+ * sink socket, in order, before the splice point is fixed.
+ */
+static int tsp_move_unread(struct tsp_session *s, int x)
+{
+	struct socket *src = s->sock[x], *dst = s->sock[!x];
+	size_t bufsz = 64 * 1024;
+	int err = 0;
+	void *buf;
+
+	buf = kvmalloc(bufsz, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		struct kvec iov = { .iov_base = buf, .iov_len = bufsz };
+		struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+		int n, off = 0;
+
+		n = kernel_recvmsg(src, &msg, &iov, 1, bufsz, MSG_DONTWAIT);
+		if (n == 0 || n == -EAGAIN)
+			break;
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		while (off < n) {
+			struct kvec wv = { .iov_base = buf + off,
+					   .iov_len = n - off };
+			struct msghdr wm = { .msg_flags = MSG_NOSIGNAL };
+			int w = kernel_sendmsg(dst, &wm, &wv, 1, n - off);
+
+			if (w < 0) {
+				err = w;
+				goto out;
+			}
+			off += w;
+		}
+	}
+out:
+	kvfree(buf);
+	return err;
+}
+
+/*
+ * Legacy callers: a proxy that dropped its last descriptor of a sink
+ * socket without shutting it down will never write to it again, so its
+ * write_seq is final.  Called from the session's work.
+ */
+void tsp_handoff_poll(struct tsp_session *s)
+{
+	int x;
+
+	for (x = 0; x < 2; x++) {
+		bool need;
+
+		spin_lock_bh(&s->lock);
+		need = s->dir[x].phase == TSP_HOLD && !s->dir[x].fin_known;
+		spin_unlock_bh(&s->lock);
+		if (need && file_count(s->file[!x]) == 1)
+			tsp_set_fin_now(s, x, false);
+	}
+}
+
+int tsp_splice(int fd_client, int fd_server, u32 flags, u64 *id)
+{
+	struct socket *sock[2] = { NULL, NULL };
+	struct tsp_session *s;
+	struct tsp_net *tn;
+	int err, i;
+
+	if (flags & ~TCP_SPLICE_F_ALL)
+		return -EINVAL;
+	if (fd_client < 0 || fd_server < 0)
+		return -EBADF;
+	sock[0] = sockfd_lookup(fd_client, &err);
+	if (!sock[0])
+		return err;
+	sock[1] = sockfd_lookup(fd_server, &err);
+	if (!sock[1])
+		goto out_put;
+	err = -ELOOP;
+	if (sock[0] == sock[1])
+		goto out_put;
+	for (i = 0; i < 2; i++) {
+		lock_sock(sock[i]->sk);
+		err = tsp_check_sock(sock[i]);
+		release_sock(sock[i]->sk);
+		if (err)
+			goto out_put;
+	}
+	err = -EXDEV;
+	if (!net_eq(sock_net(sock[0]->sk), sock_net(sock[1]->sk)))
+		goto out_put;
+
+	tn = tsp_pernet(sock_net(sock[0]->sk));
+	err = -ENOMEM;
+	s = tsp_session_alloc(tn);
+	if (!s)
+		goto out_put;
+	s->drained = flags & TCP_SPLICE_F_DRAINED;
+	for (i = 0; i < 2; i++) {
+		s->sock[i] = sock[i];
+		s->file[i] = get_file(sock[i]->file);
+	}
+	tsp_fill_tuples(s);
+	for (i = 0; i < 2; i++) {
+		lock_sock(sock[i]->sk);
+		err = tsp_snapshot_opts(s, i);
+		release_sock(sock[i]->sk);
+		if (err)
+			goto out_free;
+	}
+
+	/* 1. Publish: segments of both connections now pass through us. */
+	err = tsp_session_insert(s);
+	if (err)
+		goto out_free;
+	/* 2. Wait for segments that slipped past before, then cut. */
+	synchronize_net();
+	err = tsp_cut(s);
+	if (err) {
+		tsp_session_abort(s);
+		goto out_free;
+	}
+
+	/* 3. Splice points. */
+	if (s->drained) {
+		for (i = 0; i < 2 && !err; i++)
+			err = tsp_move_unread(s, i);
+		if (err) {
+			/* A peer went away while we moved its bytes. */
+			tsp_session_destroy(s, TSP_END_RST, false);
+			goto out_free;
+		}
+		for (i = 0; i < 2; i++)
+			tsp_set_fin_now(s, i, true);
+	} else {
+		/* A FIN the proxy sent during the cut may already be known:
+		 * activation is retried with both cuts fixed.
+		 */
+		for (i = 0; i < 2; i++) {
+			struct sk_buff_head q;
+
+			__skb_queue_head_init(&q);
+			spin_lock_bh(&s->lock);
+			if (s->dir[i].phase == TSP_HOLD &&
+			    s->dir[i].fin_known &&
+			    !before(s->dir[i].sink_una, s->dir[i].fin)) {
+				tsp_activate(s, i, &q);
+				s->dir[i].sink_done = !s->dir[i].sink_fin;
+			}
+			spin_unlock_bh(&s->lock);
+			tsp_xmit_queue(s, !i, &q);
+		}
+	}
+
+	*id = s->id;
+	tsp_session_start_timer(s);
+	tsp_session_put(s);		/* ours; the table keeps its own */
+	for (i = 0; i < 2; i++)
+		sockfd_put(sock[i]);
+	return 0;
+
+out_free:
+	tsp_session_put(s);		/* frees, with the file references */
+out_put:
+	for (i = 0; i < 2; i++)
+		if (sock[i])
+			sockfd_put(sock[i]);
+	return err;
+}

@@ -1,0 +1,558 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The packet path: two netfilter hooks per namespace.
+ *
+ * PRE_ROUTING (after conntrack and DNAT): segments from a peer of a
+ * spliced connection are translated and sent on the other connection
+ * through the local output path (so LOCAL_OUT/POST_ROUTING rules and
+ * conntrack still see them), held while a direction is being handed over,
+ * or reduced to the acknowledgement the proxy's socket still needs.
+ *
+ * LOCAL_OUT (before conntrack): segments of the proxy's own sockets on
+ * spliced tuples.  The FIN that ends the proxy's writes is the splice
+ * point and is absorbed; everything else is let out only while the socket
+ * still has a job to do (its pre-splice data unacknowledged, or bytes
+ * before the cut to acknowledge), and silently consumed afterwards.
+ */
+#include <linux/ip.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/tcp.h>
+#include <net/dst.h>
+#include <net/ip.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/route.h>
+#include <net/tcp.h>
+#include <net/xfrm.h>
+
+#include "compat.h"
+#include "session.h"
+#include "xlate.h"
+
+/*
+ * Build the rewrite of a segment from peer @i towards peer 1-i.
+ * Caller holds s->lock.
+ */
+static void tsp_fwd_params(struct tsp_session *s, int i,
+			   const struct tsp_pkt *p, struct tsp_rw *rw)
+{
+	const struct tsp_dir *d = &s->dir[i], *r = &s->dir[!i];
+	int o = !i;
+
+	rw->saddr = s->local_addr[o];
+	rw->daddr = s->peer_addr[o];
+	rw->sport = s->local_port[o];
+	rw->dport = s->peer_port[o];
+
+	if (d->phase == TSP_ACTIVE) {
+		rw->seq = p->seq + d->seq_delta;
+		rw->tsval = p->tsval + d->ts_delta;
+	} else {
+		/* A bare ACK while peer i's data is not flowing yet: speak
+		 * as the sink socket would (its snd_nxt and its TS clock), as
+		 * its own segments still reach peer 1-i.
+		 */
+		u32 nxt = READ_ONCE(tcp_sk(s->sock[o]->sk)->snd_nxt);
+
+		if (d->fin_known && after(nxt, d->fin))
+			nxt = d->fin;
+		rw->seq = nxt;
+		rw->tsval = tsp_sock_ts_now(s->sock[o]->sk);
+	}
+	if (r->phase == TSP_ACTIVE) {
+		rw->ack = p->ack - r->seq_delta;
+		rw->tsecr = p->tsecr - r->ts_delta;
+	} else {
+		rw->ack = r->cut;
+		rw->tsecr = r->peer_tsval;
+	}
+	rw->ws_in = d->ws_in;
+	rw->ws_out = d->ws_out;
+	rw->ts_keep = d->ts_out;
+	rw->sack_keep = d->sack_out && r->phase == TSP_ACTIVE;
+	rw->sack_delta = r->seq_delta;
+	rw->sack_floor = r->cut;
+	rw->seg_out = d->seg_out;
+}
+
+static void tsp_update_state(struct tsp_session *s)
+{
+	const struct tsp_dir *d0 = &s->dir[0], *d1 = &s->dir[1];
+	u8 st;
+
+	if (s->state == TCP_SPLICE_S_CLOSE)
+		return;
+	if (d0->peer_fin && d1->peer_fin)
+		st = (d0->peer_fin_acked && d1->peer_fin_acked) ?
+			TCP_SPLICE_S_TIME_WAIT : TCP_SPLICE_S_LAST_ACK;
+	else if (d0->peer_fin || d1->peer_fin)
+		st = TCP_SPLICE_S_FIN_WAIT;
+	else
+		st = TCP_SPLICE_S_ESTABLISHED;
+	if (st == TCP_SPLICE_S_TIME_WAIT && s->reason == TSP_END_NONE)
+		s->reason = TSP_END_FIN;
+	tsp_session_set_state(s, st);
+}
+
+/*
+ * Rewrite one segment from peer @i for peer 1-i and account for it.
+ * Caller holds s->lock.  On error the caller frees @skb.
+ */
+static int tsp_fwd_one(struct tsp_session *s, int i, struct sk_buff *skb,
+		       const struct tsp_pkt *p)
+{
+	struct tsp_dir *d = &s->dir[i], *r = &s->dir[!i];
+	struct tsp_net *tn = s->tn;
+	struct tsp_rw rw;
+	u32 end;
+	int err;
+
+	tsp_fwd_params(s, i, p, &rw);
+	err = tsp_rewrite(skb, p, &rw);
+	if (err)
+		return err;
+
+	d->pkts++;
+	d->bytes += p->paylen;
+	tsp_stat_inc(tn, i ? TSP_STAT_PKTS_S2C : TSP_STAT_PKTS_C2S);
+	tsp_stat_add(tn, i ? TSP_STAT_BYTES_S2C : TSP_STAT_BYTES_C2S,
+		     p->paylen);
+	end = rw.seq + p->paylen + !!(p->flags & TCPHDR_FIN);
+	if (after(end, d->sent_nxt))
+		d->sent_nxt = end;
+	if ((p->flags & TCPHDR_FIN) && d->phase == TSP_ACTIVE) {
+		d->peer_fin = true;
+		d->peer_fin_seq = rw.seq + p->paylen;
+	}
+	/* Peer i acknowledging peer 1-i's FIN (in peer i's own space). */
+	if (r->peer_fin && (p->flags & TCPHDR_ACK) &&
+	    r->phase == TSP_ACTIVE &&
+	    !before(p->ack, r->peer_fin_seq + 1))
+		r->peer_fin_acked = true;
+	tsp_update_state(s);
+	return 0;
+}
+
+/*
+ * Direction @x may start flowing once both cuts are fixed, the splice
+ * point in the sink connection is known and the sink peer acknowledged
+ * every byte the proxy wrote before it.  Caller holds s->lock.
+ */
+static void tsp_try_activate(struct tsp_session *s, int x,
+			     struct sk_buff_head *out)
+{
+	struct tsp_dir *d = &s->dir[x];
+
+	if (d->phase != TSP_HOLD || !d->fin_known ||
+	    s->dir[!x].phase == TSP_CUTTING || before(d->sink_una, d->fin))
+		return;
+	tsp_activate(s, x, out);
+}
+
+/* Caller holds s->lock.  Held segments of peer @x go to @out. */
+void tsp_activate(struct tsp_session *s, int x, struct sk_buff_head *out)
+{
+	struct tsp_dir *d = &s->dir[x];
+	struct sk_buff *skb;
+	struct tsp_pkt p;
+
+	d->seq_delta = d->fin - d->cut;
+	if (d->ts_in && d->ts_out)
+		/* Continue the sink socket's clock from now on: PAWS at the
+		 * sink peer compares against what that socket sent last.
+		 */
+		d->ts_delta = tsp_sock_ts_now(s->sock[!x]->sk) + 1 -
+			      d->peer_tsval;
+	d->phase = TSP_ACTIVE;
+	tsp_dbg(s->tn, 1, "session %llu: direction %d active, delta %u\n",
+		s->id, x, d->seq_delta);
+
+	while ((skb = __skb_dequeue(&d->held))) {
+		if (tsp_parse(skb, &p) || tsp_fwd_one(s, x, skb, &p)) {
+			kfree_skb(skb);
+			continue;
+		}
+		__skb_queue_tail(out, skb);
+	}
+	d->held_bytes = 0;
+}
+
+/* Hold a copy of a segment of peer @i until its direction is active. */
+static void tsp_hold(struct tsp_session *s, int i, struct sk_buff *skb)
+{
+	struct tsp_dir *d = &s->dir[i];
+	struct tsp_net *tn = s->tn;
+
+	if (d->held_bytes + skb->truesize >
+	    (u32)tsp_sysctl(tn, TSP_SYS_HOLD_BYTES)) {
+		tsp_stat_inc(tn, TSP_STAT_DROP_HOLD_FULL);
+		kfree_skb(skb);
+		return;
+	}
+	nf_reset_ct(skb);
+	skb_dst_drop(skb);
+	skb->dev = NULL;	/* not refcounted; set again on output */
+	d->held_bytes += skb->truesize;
+	__skb_queue_tail(&d->held, skb);
+	tsp_stat_inc(tn, TSP_STAT_HELD);
+}
+
+/* Loose window check for RSTs until the full in-window validation. */
+static bool tsp_rst_acceptable(const struct tsp_dir *d, const struct tsp_pkt *p)
+{
+	s32 dist = (s32)(p->seq - d->peer_nxt);
+
+	return dist > -(1 << 24) && dist < (1 << 24);
+}
+
+static unsigned int tsp_rx_rst(struct tsp_session *s, int i,
+			       struct sk_buff *skb, const struct tsp_pkt *p,
+			       struct sk_buff_head *fwdq)
+{
+	struct tsp_dir *d = &s->dir[i];
+
+	if (!tsp_rst_acceptable(d, p)) {
+		tsp_stat_inc(s->tn, TSP_STAT_DROP_OUT_OF_WINDOW);
+		return NF_DROP;
+	}
+	if (tsp_fwd_one(s, i, skb, p))
+		return NF_DROP;
+	__skb_queue_tail(fwdq, skb);
+	s->reason = TSP_END_RST;
+	tsp_session_set_state(s, TCP_SPLICE_S_CLOSE);
+	return NF_STOLEN;
+}
+
+/* A segment from peer @i of session @s.  Runs in softirq, under RCU. */
+static unsigned int tsp_rx(struct tsp_session *s, int i, struct sk_buff *skb,
+			   struct tsp_pkt *p)
+{
+	struct tsp_dir *d = &s->dir[i], *r = &s->dir[!i];
+	struct sk_buff_head fwdq, actq;
+	bool has_data = p->end_seq != p->seq;
+	bool feed, fwd = false, hold = false, old = false;
+	struct tsp_net *tn = s->tn;
+	unsigned int verdict;
+	struct sk_buff *copy;
+
+	if (p->flags & TCPHDR_SYN) {
+		tsp_stat_inc(tn, TSP_STAT_DROP_SYN);
+		return NF_DROP;
+	}
+
+	__skb_queue_head_init(&fwdq);
+	__skb_queue_head_init(&actq);
+	spin_lock_bh(&s->lock);
+	if (tsp_dead(s) || s->state == TCP_SPLICE_S_CLOSE) {
+		spin_unlock_bh(&s->lock);
+		tsp_stat_inc(tn, TSP_STAT_DROP_CLOSED);
+		return NF_DROP;
+	}
+	if (p->ts_off && (!d->peer_ts_seen || after(p->tsval, d->peer_tsval))) {
+		d->peer_tsval = p->tsval;
+		d->peer_ts_seen = true;
+	}
+	if (after(p->end_seq, d->peer_nxt))
+		d->peer_nxt = p->end_seq;
+
+	if (p->flags & TCPHDR_RST) {
+		verdict = tsp_rx_rst(s, i, skb, p, &fwdq);
+		goto out_unlock;
+	}
+
+	/* Socket i still needs this acknowledgement for its own data? */
+	feed = !r->sink_done;
+	if (p->flags & TCPHDR_ACK) {
+		if (r->phase == TSP_HOLD && after(p->ack, r->sink_una))
+			r->sink_una = p->ack;
+		tsp_try_activate(s, !i, &actq);
+	}
+
+	if (has_data) {
+		if (d->phase == TSP_ACTIVE)
+			fwd = true;
+		else if (d->phase == TSP_HOLD && !after(p->end_seq, d->cut))
+			old = true;	/* socket i has these bytes */
+		else
+			hold = true;
+	} else {
+		fwd = r->phase == TSP_ACTIVE;
+	}
+
+	if (fwd || hold) {
+		copy = skb;
+		if (feed) {
+			copy = pskb_copy(skb, GFP_ATOMIC);
+			if (!copy)
+				tsp_stat_inc(tn, TSP_STAT_DROP_NOMEM);
+		}
+		if (copy && fwd) {
+			if (tsp_fwd_one(s, i, copy, p))
+				kfree_skb(copy);
+			else
+				__skb_queue_tail(&fwdq, copy);
+		} else if (copy) {
+			tsp_hold(s, i, copy);
+		}
+		if (!feed) {
+			verdict = NF_STOLEN;
+			goto out_unlock;
+		}
+	}
+
+	/* What reaches socket i: its acknowledgement, never new bytes. */
+	{
+		struct sock *sk = s->sock[i]->sk;
+		u32 ack = p->ack;
+		u32 seq = old ? p->seq : READ_ONCE(tcp_sk(sk)->rcv_nxt);
+
+		if (r->fin_known && !before(ack, r->fin))
+			ack = r->fin + r->sink_fin;
+		if (tsp_make_feed(skb, p, seq, ack, !old,
+				  r->phase == TSP_ACTIVE)) {
+			tsp_stat_inc(tn, TSP_STAT_DROP_NOMEM);
+			verdict = NF_DROP;
+			goto out_unlock;
+		}
+		if (r->phase == TSP_ACTIVE && (p->flags & TCPHDR_ACK) &&
+		    !before(ack, r->fin + r->sink_fin))
+			r->sink_done = true;
+		tsp_stat_inc(tn, TSP_STAT_FED);
+		verdict = NF_ACCEPT;
+	}
+
+out_unlock:
+	if (!fwd && s->state != TCP_SPLICE_S_CLOSE)
+		tsp_session_set_state(s, s->state);	/* refresh expiry */
+	spin_unlock_bh(&s->lock);
+	tsp_xmit_queue(s, !i, &fwdq);
+	tsp_xmit_queue(s, i, &actq);
+	return verdict;
+}
+
+static unsigned int tsp_pre_routing(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *state)
+{
+	struct tsp_net *tn = tsp_pernet(state->net);
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th;
+	struct tsp_session *s;
+	struct tsp_key key;
+	struct tsp_pkt p;
+	int err;
+	u8 side;
+
+	if (!atomic_read(&tn->count) || iph->protocol != IPPROTO_TCP)
+		return NF_ACCEPT;
+	if (ip_is_fragment(iph)) {
+		/* Only a first fragment names its ports; a spliced tuple's
+		 * fragments must not reach the proxy's socket.
+		 */
+		if (iph->frag_off & htons(IP_OFFSET) ||
+		    !pskb_may_pull(skb, iph->ihl * 4 + sizeof(*th)))
+			return NF_ACCEPT;
+	} else if (!pskb_may_pull(skb, iph->ihl * 4 + sizeof(*th))) {
+		return NF_ACCEPT;
+	}
+	iph = ip_hdr(skb);
+	th = (const struct tcphdr *)((const u8 *)iph + iph->ihl * 4);
+	key.saddr = iph->saddr;
+	key.daddr = iph->daddr;
+	key.sport = th->source;
+	key.dport = th->dest;
+	s = tsp_lookup(tn, &key, &side);
+	if (!s)
+		return NF_ACCEPT;
+
+	if (ip_is_fragment(iph)) {
+		tsp_stat_inc(tn, TSP_STAT_DROP_FRAGMENT);
+		return NF_DROP;
+	}
+	if (iph->ihl != 5) {
+		tsp_stat_inc(tn, TSP_STAT_DROP_MALFORMED);
+		return NF_DROP;
+	}
+	err = tsp_parse(skb, &p);
+	if (err) {
+		tsp_stat_inc(tn, TSP_STAT_DROP_MALFORMED);
+		return NF_DROP;
+	}
+	if (!skb_csum_unnecessary(skb)) {
+		if (nf_ip_checksum(skb, state->hook, p.ihl, IPPROTO_TCP)) {
+			tsp_stat_inc(tn, TSP_STAT_DROP_CSUM);
+			return NF_DROP;
+		}
+		/* Verified: from here on the field is patched in place. */
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+		skb->csum_level = 0;
+	}
+	return tsp_rx(s, side, skb, &p);
+}
+
+/* A segment sent by the proxy's socket on side @i. */
+static unsigned int tsp_tx_sock(struct tsp_session *s, int i,
+				struct sk_buff *skb, const struct tsp_pkt *p)
+{
+	struct tsp_dir *k = &s->dir[!i];	/* socket i is k's sink */
+	struct tsp_dir *src = &s->dir[i];	/* socket i is src's source */
+	struct sock *sk = s->sock[i]->sk;
+	struct tsp_net *tn = s->tn;
+	struct sk_buff_head actq;
+	bool pass;
+
+	__skb_queue_head_init(&actq);
+	spin_lock_bh(&s->lock);
+	if (p->flags & (TCPHDR_RST | TCPHDR_SYN)) {
+		pass = false;
+	} else if (p->flags & TCPHDR_FIN) {
+		u32 f = p->seq + p->paylen;
+
+		if (!k->fin_known) {
+			k->fin = f;
+			k->fin_known = true;
+		}
+		if (f == k->fin && !k->sink_fin) {
+			k->sink_fin = true;
+			k->sink_done = false;
+			tsp_stat_inc(tn, TSP_STAT_FIN_ABSORBED);
+			tsp_dbg(tn, 1, "session %llu: splice point %u on side %d\n",
+				s->id, f, i);
+		}
+		if (k->phase == TSP_HOLD &&
+		    after(tcp_sk(sk)->snd_una, k->sink_una))
+			k->sink_una = tcp_sk(sk)->snd_una;
+		tsp_try_activate(s, !i, &actq);
+		pass = p->paylen && k->phase != TSP_ACTIVE;
+		if (pass && tsp_clear_fin(skb, p))
+			pass = false;
+	} else if (p->paylen) {
+		pass = k->phase != TSP_ACTIVE;
+	} else {
+		pass = k->phase != TSP_ACTIVE || src->phase != TSP_ACTIVE;
+	}
+	spin_unlock_bh(&s->lock);
+	tsp_xmit_queue(s, i, &actq);
+	if (pass)
+		return NF_ACCEPT;
+	/* Consumed, not dropped: TCP must believe it went out, or it would
+	 * retry until it gives up and unhashes the socket.
+	 */
+	tsp_stat_inc(tn, TSP_STAT_SILENCED);
+	consume_skb(skb);
+	return NF_STOLEN;
+}
+
+static unsigned int tsp_local_out(void *priv, struct sk_buff *skb,
+				  const struct nf_hook_state *state)
+{
+	struct tsp_net *tn = tsp_pernet(state->net);
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th;
+	struct tsp_session *s;
+	struct tsp_key key;
+	struct tsp_pkt p;
+	u8 side;
+
+	/* Our own translated segments carry no socket. */
+	if (!skb->sk || !atomic_read(&tn->count) ||
+	    iph->protocol != IPPROTO_TCP || ip_is_fragment(iph))
+		return NF_ACCEPT;
+	if (!pskb_may_pull(skb, iph->ihl * 4 + sizeof(*th)))
+		return NF_ACCEPT;
+	iph = ip_hdr(skb);
+	th = (const struct tcphdr *)((const u8 *)iph + iph->ihl * 4);
+	/* The table is keyed by what arrives from peers: reverse it. */
+	key.saddr = iph->daddr;
+	key.daddr = iph->saddr;
+	key.sport = th->dest;
+	key.dport = th->source;
+	s = tsp_lookup(tn, &key, &side);
+	if (!s)
+		return NF_ACCEPT;
+	if (tsp_parse(skb, &p)) {
+		tsp_stat_inc(tn, TSP_STAT_SILENCED);
+		consume_skb(skb);
+		return NF_STOLEN;
+	}
+	return tsp_tx_sock(s, side, skb, &p);
+}
+
+/* Send translated segments towards peer @o, outside s->lock. */
+void tsp_xmit_queue(struct tsp_session *s, int o, struct sk_buff_head *q)
+{
+	struct tsp_dir *d = &s->dir[!o];	/* segments from peer 1-o */
+	struct sock *sk = s->sock[o]->sk;
+	struct net *net = sock_net(sk);
+	struct sk_buff *skb;
+	struct rtable *rt;
+	__be32 saddr;
+
+	if (skb_queue_empty(q))
+		return;
+	local_bh_disable();
+	rt = dst_cache_get_ip4(&d->dst, &saddr);
+	if (!rt) {
+		struct flowi4 fl4 = {};
+
+		flowi4_init_output(&fl4, READ_ONCE(sk->sk_bound_dev_if),
+				   READ_ONCE(sk->sk_mark), ip_sock_rt_tos(sk),
+				   RT_SCOPE_UNIVERSE, IPPROTO_TCP, 0,
+				   s->peer_addr[o], s->local_addr[o],
+				   s->peer_port[o], s->local_port[o],
+				   sk->sk_uid);
+		rt = ip_route_output_key(net, &fl4);
+		if (IS_ERR(rt)) {
+			tsp_stat_add(s->tn, TSP_STAT_DROP_NOROUTE,
+				     skb_queue_len(q));
+			__skb_queue_purge(q);
+			local_bh_enable();
+			return;
+		}
+		dst_cache_set_ip4(&d->dst, &rt->dst, fl4.saddr);
+	}
+	while ((skb = __skb_dequeue(q))) {
+		struct iphdr *iph = ip_hdr(skb);
+
+		nf_reset_ct(skb);
+		skb_dst_drop(skb);
+		secpath_reset(skb);
+		skb_clear_tstamp(skb);
+		memset(IPCB(skb), 0, sizeof(struct inet_skb_parm));
+		if (skb_queue_empty(q))
+			skb_dst_set(skb, &rt->dst);	/* our reference */
+		else
+			skb_dst_set(skb, dst_clone(&rt->dst));
+		skb->dev = rt->dst.dev;
+		skb->protocol = htons(ETH_P_IP);
+		skb->mark = READ_ONCE(sk->sk_mark);
+		skb->sk = NULL;
+		iph->ttl = ip4_dst_hoplimit(&rt->dst);
+		ip_local_out(net, NULL, skb);
+	}
+	local_bh_enable();
+}
+
+static const struct nf_hook_ops tsp_nf_ops[] = {
+	{
+		.hook		= tsp_pre_routing,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_PRE_ROUTING,
+		.priority	= NF_IP_PRI_NAT_DST + 1,
+	},
+	{
+		.hook		= tsp_local_out,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP_PRI_RAW - 10,
+	},
+};
+
+int tsp_hooks_register(struct net *net)
+{
+	return nf_register_net_hooks(net, tsp_nf_ops, ARRAY_SIZE(tsp_nf_ops));
+}
+
+void tsp_hooks_unregister(struct net *net)
+{
+	nf_unregister_net_hooks(net, tsp_nf_ops, ARRAY_SIZE(tsp_nf_ops));
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/net/tcp_splice_conn (one line per session, the ancestor's format)
+ * and /proc/net/stat/tcp_splice (the counters, name value per line).
+ */
+#include <linux/proc_fs.h>
+#include <linux/rculist.h>
+#include <linux/seq_file.h>
+#include <net/net_namespace.h>
+
+#include "conn_fmt.h"
+#include "session.h"
+
+static void *tsp_conn_start(struct seq_file *seq, loff_t *pos)
+	__acquires(RCU)
+{
+	struct tsp_net *tn = tsp_pernet(seq_file_net(seq));
+
+	rcu_read_lock();
+	if (*pos == 0)
+		return SEQ_START_TOKEN;
+	return seq_list_start_rcu(&tn->list, *pos - 1);
+}
+
+static void *tsp_conn_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	struct tsp_net *tn = tsp_pernet(seq_file_net(seq));
+
+	if (v == SEQ_START_TOKEN) {
+		++*pos;
+		return seq_list_start_rcu(&tn->list, 0);
+	}
+	return seq_list_next_rcu(v, &tn->list, pos);
+}
+
+static void tsp_conn_stop(struct seq_file *seq, void *v)
+	__releases(RCU)
+{
+	rcu_read_unlock();
+}
+
+static int tsp_conn_show(struct seq_file *seq, void *v)
+{
+	struct tsp_conn_view cv;
+	struct tsp_session *s;
+	char line[128];
+	long left;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(seq, TSP_CONN_HEADER);
+		return 0;
+	}
+	s = list_entry(v, struct tsp_session, list);
+	left = (long)(READ_ONCE(s->expires) - jiffies);
+	cv.from_ip = ntohl(s->peer_addr[0]);
+	cv.from_port = ntohs(s->peer_port[0]);
+	cv.to_ip = ntohl(s->local_addr[0]);
+	cv.to_port = ntohs(s->local_port[0]);
+	cv.local_ip = ntohl(s->local_addr[1]);
+	cv.local_port = ntohs(s->local_port[1]);
+	cv.dest_ip = ntohl(s->peer_addr[1]);
+	cv.dest_port = ntohs(s->peer_port[1]);
+	cv.state = tsp_state_name(READ_ONCE(s->state));
+	cv.expires = left > 0 ? DIV_ROUND_UP(left, HZ) : 0;
+	tsp_fmt_conn(line, sizeof(line), &cv);
+	seq_puts(seq, line);
+	return 0;
+}
+
+static const struct seq_operations tsp_conn_seq_ops = {
+	.start	= tsp_conn_start,
+	.next	= tsp_conn_next,
+	.stop	= tsp_conn_stop,
+	.show	= tsp_conn_show,
+};
+
+static int tsp_stat_show(struct seq_file *seq, void *v)
+{
+	struct tsp_net *tn = tsp_pernet(seq_file_single_net(seq));
+	struct tsp_stats st;
+	int i;
+
+	tsp_stats_sum(tn, &st);
+	seq_printf(seq, "sessions_active %d\n", atomic_read(&tn->count));
+	for (i = 0; i < __TSP_STAT_MAX; i++)
+		seq_printf(seq, "%s %llu\n", tsp_stat_names[i], st.v[i]);
+	return 0;
+}
+
+int tsp_proc_init(struct net *net)
+{
+	if (!proc_create_net("tcp_splice_conn", 0444, net->proc_net,
+			     &tsp_conn_seq_ops, sizeof(struct seq_net_private)))
+		return -ENOMEM;
+	if (!proc_create_net_single("tcp_splice", 0444, net->proc_net_stat,
+				    tsp_stat_show, NULL)) {
+		remove_proc_entry("tcp_splice_conn", net->proc_net);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void tsp_proc_exit(struct net *net)
+{
+	remove_proc_entry("tcp_splice", net->proc_net_stat);
+	remove_proc_entry("tcp_splice_conn", net->proc_net);
+}

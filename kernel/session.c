@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Session table and lifecycle: lookup, insertion, state timers, teardown.
+ *
+ * Teardown runs in process context (it takes the sockets' locks): the
+ * per-session timer, which runs in softirq, queues the session's work
+ * when the state's timeout passed.  A session is unlinked exactly once
+ * (TSP_F_DEAD); its memory is freed after an RCU grace period once the
+ * last reference is gone, so packet handlers that found it under RCU can
+ * finish with it.  References: the table holds one; a queued work item
+ * holds one; the splice ioctl holds one while it runs.
+ */
+#include <linux/file.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <net/inet_connection_sock.h>
+#include <net/ip.h>
+#include <net/tcp.h>
+
+#include "compat.h"
+#include "session.h"
+
+static struct workqueue_struct *tsp_wq;
+static atomic64_t tsp_next_id = ATOMIC64_INIT(0);
+
+const struct rhashtable_params tsp_rht_params = {
+	.head_offset		= offsetof(struct tsp_node, rh),
+	.key_offset		= offsetof(struct tsp_node, key),
+	.key_len		= sizeof(struct tsp_key),
+	.automatic_shrinking	= true,
+};
+
+static const char *const tsp_state_names[TCP_SPLICE_S_MAX] = {
+	[TCP_SPLICE_S_NONE]		= "NONE",
+	[TCP_SPLICE_S_ESTABLISHED]	= "ESTABLISHED",
+	[TCP_SPLICE_S_SYN_SENT]		= "SYN_SENT",
+	[TCP_SPLICE_S_SYN_RECV]		= "SYN_RECV",
+	[TCP_SPLICE_S_FIN_WAIT]		= "FIN_WAIT",
+	[TCP_SPLICE_S_TIME_WAIT]	= "TIME_WAIT",
+	[TCP_SPLICE_S_CLOSE]		= "CLOSE",
+	[TCP_SPLICE_S_CLOSE_WAIT]	= "CLOSE_WAIT",
+	[TCP_SPLICE_S_LAST_ACK]		= "LAST_ACK",
+	[TCP_SPLICE_S_LISTEN]		= "LISTEN",
+	[TCP_SPLICE_S_SYNACK]		= "SYNACK",
+};
+
+const char *tsp_state_name(u8 state)
+{
+	return state < TCP_SPLICE_S_MAX ? tsp_state_names[state] : "?";
+}
+
+unsigned int tsp_state_timeout(struct tsp_net *tn, u8 state)
+{
+	static const u8 map[TCP_SPLICE_S_MAX] = {
+		[TCP_SPLICE_S_NONE]		= TSP_SYS_TO_CLOSE,
+		[TCP_SPLICE_S_ESTABLISHED]	= TSP_SYS_TO_ESTABLISHED,
+		[TCP_SPLICE_S_SYN_SENT]		= TSP_SYS_TO_SYNSENT,
+		[TCP_SPLICE_S_SYN_RECV]		= TSP_SYS_TO_SYNRECV,
+		[TCP_SPLICE_S_FIN_WAIT]		= TSP_SYS_TO_FINWAIT,
+		[TCP_SPLICE_S_TIME_WAIT]	= TSP_SYS_TO_TIMEWAIT,
+		[TCP_SPLICE_S_CLOSE]		= TSP_SYS_TO_CLOSE,
+		[TCP_SPLICE_S_CLOSE_WAIT]	= TSP_SYS_TO_CLOSEWAIT,
+		[TCP_SPLICE_S_LAST_ACK]		= TSP_SYS_TO_LASTACK,
+		[TCP_SPLICE_S_LISTEN]		= TSP_SYS_TO_LISTEN,
+		[TCP_SPLICE_S_SYNACK]		= TSP_SYS_TO_SYNACK,
+	};
+
+	if (state >= TCP_SPLICE_S_MAX)
+		state = TCP_SPLICE_S_CLOSE;
+	return tsp_sysctl(tn, map[state]);
+}
+
+/* Caller holds s->lock (or owns @s exclusively). */
+void tsp_session_set_state(struct tsp_session *s, u8 state)
+{
+	s->state = state;
+	WRITE_ONCE(s->expires,
+		   jiffies + (unsigned long)tsp_state_timeout(s->tn, state) * HZ);
+}
+
+/* Caller is in an RCU read-side section (the netfilter hooks are). */
+struct tsp_session *tsp_lookup(struct tsp_net *tn, const struct tsp_key *k,
+			       u8 *side)
+{
+	struct tsp_node *n;
+
+	n = rhashtable_lookup(&tn->table, k, tsp_rht_params);
+	if (!n)
+		return NULL;
+	*side = n->side;
+	return container_of(n, struct tsp_session, node[n->side]);
+}
+
+static void tsp_timer_fn(struct timer_list *t);
+static void tsp_work_fn(struct work_struct *w);
+
+struct tsp_session *tsp_session_alloc(struct tsp_net *tn)
+{
+	struct tsp_session *s;
+	int i;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	for (i = 0; i < 2; i++) {
+		if (dst_cache_init(&s->dir[i].dst, GFP_KERNEL))
+			goto err;
+		skb_queue_head_init(&s->dir[i].held);
+		s->node[i].side = i;
+	}
+	s->tn = tn;
+	s->id = atomic64_inc_return(&tsp_next_id);
+	refcount_set(&s->ref, 1);
+	spin_lock_init(&s->lock);
+	INIT_LIST_HEAD(&s->list);
+	timer_setup(&s->timer, tsp_timer_fn, 0);
+	INIT_WORK(&s->work, tsp_work_fn);
+	s->created = jiffies;
+	tsp_session_set_state(s, TCP_SPLICE_S_ESTABLISHED);
+	return s;
+err:
+	while (--i >= 0)
+		dst_cache_destroy(&s->dir[i].dst);
+	kfree(s);
+	return NULL;
+}
+
+/* Publish @s: both tuples in the table, the session in the list. */
+int tsp_session_insert(struct tsp_session *s)
+{
+	struct tsp_net *tn = s->tn;
+	int max = tsp_sysctl(tn, TSP_SYS_MAX_SESSIONS);
+	int err;
+
+	if (max && atomic_read(&tn->count) >= max)
+		return -ENOSPC;
+	err = rhashtable_lookup_insert_fast(&tn->table, &s->node[0].rh,
+					    tsp_rht_params);
+	if (err)
+		return err == -EEXIST ? -EBUSY : err;
+	err = rhashtable_lookup_insert_fast(&tn->table, &s->node[1].rh,
+					    tsp_rht_params);
+	if (err) {
+		rhashtable_remove_fast(&tn->table, &s->node[0].rh,
+				       tsp_rht_params);
+		return err == -EEXIST ? -EBUSY : err;
+	}
+	refcount_inc(&s->ref);		/* the table's reference */
+	atomic_inc(&tn->count);
+	spin_lock_bh(&tn->list_lock);
+	list_add_tail_rcu(&s->list, &tn->list);
+	spin_unlock_bh(&tn->list_lock);
+	tsp_stat_inc(tn, TSP_STAT_SESSIONS_CREATED);
+	return 0;
+}
+
+/*
+ * The last reference is gone and, after this grace period, no packet
+ * handler can still be looking at @s: free what it holds.
+ */
+static void tsp_session_free_rcu(struct rcu_head *head)
+{
+	struct tsp_session *s = container_of(head, struct tsp_session, rcu);
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		skb_queue_purge(&s->dir[i].held);
+		dst_cache_destroy(&s->dir[i].dst);
+		if (s->file[i])
+			fput(s->file[i]);
+	}
+	kfree(s);
+}
+
+void tsp_session_put(struct tsp_session *s)
+{
+	if (refcount_dec_and_test(&s->ref))
+		call_rcu(&s->rcu, tsp_session_free_rcu);
+}
+
+/* Take @s out of the table and the list.  Returns false if already out. */
+static bool tsp_session_unlink(struct tsp_session *s)
+{
+	struct tsp_net *tn = s->tn;
+
+	if (test_and_set_bit(TSP_F_DEAD, &s->flags))
+		return false;
+	rhashtable_remove_fast(&tn->table, &s->node[0].rh, tsp_rht_params);
+	rhashtable_remove_fast(&tn->table, &s->node[1].rh, tsp_rht_params);
+	atomic_dec(&tn->count);
+	spin_lock_bh(&tn->list_lock);
+	list_del_rcu(&s->list);
+	spin_unlock_bh(&tn->list_lock);
+	return true;
+}
+
+/*
+ * Let a proxy socket go without a word on the wire: CLOSE state, timers
+ * stopped, unhashed (the tuple is free again), EOF for a caller still
+ * polling.  tcp_done() sends nothing.
+ */
+static void tsp_release_sock(struct sock *sk)
+{
+	lock_sock(sk);
+	if (sk->sk_state != TCP_CLOSE)
+		tcp_done(sk);
+	release_sock(sk);
+}
+
+/* Build and send a RST to peer @o, in that connection's sequence space. */
+static void tsp_send_rst(struct tsp_session *s, int o, u32 seq, u32 ack)
+{
+	struct sk_buff_head q;
+	struct sk_buff *skb;
+	struct tcphdr *th;
+	struct iphdr *iph;
+
+	skb = alloc_skb(MAX_TCP_HEADER, GFP_KERNEL);
+	if (!skb)
+		return;
+	skb_reserve(skb, MAX_TCP_HEADER);
+	th = skb_push(skb, sizeof(*th));
+	skb_reset_transport_header(skb);
+	memset(th, 0, sizeof(*th));
+	th->source = s->local_port[o];
+	th->dest = s->peer_port[o];
+	th->seq = htonl(seq);
+	th->ack_seq = htonl(ack);
+	th->doff = sizeof(*th) / 4;
+	th->rst = 1;
+	th->ack = 1;
+	iph = skb_push(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	memset(iph, 0, sizeof(*iph));
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->tot_len = htons(skb->len);
+	iph->frag_off = htons(IP_DF);
+	iph->protocol = IPPROTO_TCP;
+	iph->saddr = s->local_addr[o];
+	iph->daddr = s->peer_addr[o];
+	th->check = tcp_v4_check(sizeof(*th), iph->saddr, iph->daddr,
+				 csum_partial(th, sizeof(*th), 0));
+	skb->ip_summed = CHECKSUM_NONE;
+	ip_send_check(iph);
+	__skb_queue_head_init(&q);
+	__skb_queue_tail(&q, skb);
+	tsp_xmit_queue(s, o, &q);
+}
+
+/* Reset both peers of a live session (flush, unload). */
+static void tsp_reset_peers(struct tsp_session *s)
+{
+	u32 seq[2], ack[2];
+	int o;
+
+	spin_lock_bh(&s->lock);
+	for (o = 0; o < 2; o++) {
+		struct tsp_dir *in = &s->dir[!o];	/* towards peer o */
+		struct tsp_dir *from = &s->dir[o];	/* from peer o */
+		u32 nxt = READ_ONCE(tcp_sk(s->sock[o]->sk)->snd_nxt);
+
+		if (in->fin_known && after(nxt, in->fin))
+			nxt = in->fin;
+		if (in->phase == TSP_ACTIVE && after(in->sent_nxt, nxt))
+			nxt = in->sent_nxt;
+		seq[o] = nxt;
+		ack[o] = from->peer_nxt;
+	}
+	spin_unlock_bh(&s->lock);
+	for (o = 0; o < 2; o++)
+		tsp_send_rst(s, o, seq[o], ack[o]);
+}
+
+static void tsp_count_end(struct tsp_net *tn, u8 reason)
+{
+	switch (reason) {
+	case TSP_END_FIN:
+		tsp_stat_inc(tn, TSP_STAT_SESSIONS_ENDED_FIN);
+		break;
+	case TSP_END_RST:
+		tsp_stat_inc(tn, TSP_STAT_SESSIONS_ENDED_RST);
+		break;
+	case TSP_END_FLUSH:
+	case TSP_END_UNLOAD:
+		tsp_stat_inc(tn, TSP_STAT_SESSIONS_ENDED_FLUSH);
+		break;
+	default:
+		tsp_stat_inc(tn, TSP_STAT_SESSIONS_ENDED_TIMEOUT);
+		break;
+	}
+}
+
+/*
+ * End a session: unlink it, stop its timer, release the sockets and drop
+ * the table's reference.  Process context; idempotent.
+ */
+void tsp_session_destroy(struct tsp_session *s, enum tsp_end_reason why,
+			 bool from_work)
+{
+	struct tsp_net *tn = s->tn;
+	int i;
+
+	if (!tsp_session_unlink(s))
+		return;
+	del_timer_sync(&s->timer);
+	if (!from_work && cancel_work_sync(&s->work))
+		tsp_session_put(s);	/* the queued work's reference */
+
+	spin_lock_bh(&s->lock);
+	if (s->reason == TSP_END_NONE || why == TSP_END_FLUSH ||
+	    why == TSP_END_UNLOAD)
+		s->reason = why;
+	spin_unlock_bh(&s->lock);
+
+	if (why == TSP_END_FLUSH || why == TSP_END_UNLOAD)
+		tsp_reset_peers(s);
+	tsp_count_end(tn, s->reason);
+	tsp_dbg(tn, 1, "session %llu ended (reason %u)\n", s->id, s->reason);
+
+	/* Handlers check TSP_F_DEAD under s->lock before holding a
+	 * segment, so nothing is queued after this purge.
+	 */
+	for (i = 0; i < 2; i++) {
+		spin_lock_bh(&s->lock);
+		__skb_queue_purge(&s->dir[i].held);
+		s->dir[i].held_bytes = 0;
+		spin_unlock_bh(&s->lock);
+		tsp_release_sock(s->sock[i]->sk);
+	}
+	tsp_session_put(s);
+}
+
+/*
+ * Undo a session whose handoff failed before any byte was forwarded: the
+ * sockets stay the proxy's (the caller restores their shutdown bits);
+ * held copies are dropped, their peers retransmit to the sockets.
+ */
+void tsp_session_abort(struct tsp_session *s)
+{
+	if (!tsp_session_unlink(s))
+		return;
+	tsp_stat_inc(s->tn, TSP_STAT_SPLICE_REFUSED);
+	tsp_session_put(s);
+}
+
+/* Queue the session's work, which holds a reference while queued. */
+static void tsp_queue_work(struct tsp_session *s)
+{
+	if (!refcount_inc_not_zero(&s->ref))
+		return;
+	if (!queue_work(tsp_wq, &s->work))
+		tsp_session_put(s);
+}
+
+static void tsp_timer_fn(struct timer_list *t)
+{
+	struct tsp_session *s = from_timer(s, t, timer);
+	unsigned long exp = READ_ONCE(s->expires);
+	unsigned long next;
+
+	if (tsp_dead(s))
+		return;
+	if (time_after_eq(jiffies, exp)) {
+		tsp_queue_work(s);
+		return;
+	}
+	next = exp;
+	if (READ_ONCE(s->dir[0].phase) != TSP_ACTIVE ||
+	    READ_ONCE(s->dir[1].phase) != TSP_ACTIVE) {
+		/* Handoff in progress: look for a proxy that closed its
+		 * descriptor instead of shutting it down.
+		 */
+		tsp_queue_work(s);
+		if (time_after(next, jiffies + HZ / 10))
+			next = jiffies + HZ / 10;
+	}
+	mod_timer(&s->timer, next);
+}
+
+static void tsp_work_fn(struct work_struct *w)
+{
+	struct tsp_session *s = container_of(w, struct tsp_session, work);
+
+	if (!tsp_dead(s)) {
+		if (time_after_eq(jiffies, READ_ONCE(s->expires)))
+			tsp_session_destroy(s, TSP_END_TIMEOUT, true);
+		else
+			tsp_handoff_poll(s);
+	}
+	tsp_session_put(s);	/* taken by tsp_queue_work() */
+}
+
+void tsp_session_start_timer(struct tsp_session *s)
+{
+	set_bit(TSP_F_READY, &s->flags);
+	mod_timer(&s->timer, jiffies + HZ / 10);
+}
+
+/* End every session of @tn (flush command, namespace exit, unload). */
+void tsp_sessions_flush(struct tsp_net *tn, enum tsp_end_reason why)
+{
+	struct tsp_session *s;
+
+	for (;;) {
+		rcu_read_lock();
+		s = list_first_or_null_rcu(&tn->list, struct tsp_session, list);
+		if (s && !refcount_inc_not_zero(&s->ref))
+			s = NULL;
+		rcu_read_unlock();
+		if (!s)
+			break;
+		tsp_session_destroy(s, why, false);
+		tsp_session_put(s);
+		cond_resched();
+	}
+	flush_workqueue(tsp_wq);
+}
+
+int tsp_table_init(struct tsp_net *tn)
+{
+	return rhashtable_init(&tn->table, &tsp_rht_params);
+}
+
+void tsp_table_destroy(struct tsp_net *tn)
+{
+	rhashtable_destroy(&tn->table);
+}
+
+int tsp_wq_init(void)
+{
+	tsp_wq = alloc_workqueue("tcp_splice", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	return tsp_wq ? 0 : -ENOMEM;
+}
+
+void tsp_wq_exit(void)
+{
+	destroy_workqueue(tsp_wq);
+}

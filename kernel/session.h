@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A splice session: two established TCP connections of a proxy, joined.
+ *
+ *      client C          proxy P                       server S
+ *         | connection A  | socket a     socket b  | connection B |
+ *         +---------------+ (side 0)     (side 1)  +--------------+
+ *
+ * Side 0 is connection A (socket a, peer C); side 1 is connection B
+ * (socket b, peer S).  dir[i] describes the segments that arrive from
+ * peer i and leave towards peer 1-i: they carry peer i's data (whose
+ * "source" socket is sock[i] and "sink" socket is sock[1-i]) and peer i's
+ * acknowledgements of the data flowing the other way (dir[1-i]).
+ *
+ * Handoff of one direction (see Documentation/design.rst):
+ *   CUTTING  the session is in the table but the cut is not fixed yet:
+ *            every data segment from the peer is held (a copy), the
+ *            socket only gets its acknowledgement.
+ *   HOLD     cut = source socket's rcv_nxt: the source socket has every
+ *            byte before it and will never see one after it (EOF for the
+ *            proxy).  Later data is held until the sink socket's own data
+ *            (the proxy's writes, ending at @fin) is acknowledged by the
+ *            sink peer.
+ *   ACTIVE   seq' = seq + (fin - cut); forwarded without the sockets.
+ */
+#ifndef _TSP_SESSION_H
+#define _TSP_SESSION_H
+
+#include <linux/net.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/rhashtable.h>
+#include <linux/skbuff.h>
+#include <linux/timer.h>
+#include <linux/workqueue.h>
+#include <net/dst_cache.h>
+#include <linux/tcp_splice.h>
+
+#include "netns.h"
+
+/* 4-tuple of a segment arriving from a peer (network byte order). */
+struct tsp_key {
+	__be32 saddr;
+	__be32 daddr;
+	__be16 sport;
+	__be16 dport;
+};
+
+struct tsp_node {
+	struct rhash_head rh;
+	struct tsp_key key;
+	u8 side;
+};
+
+extern const struct rhashtable_params tsp_rht_params;
+
+enum tsp_phase {
+	TSP_CUTTING,
+	TSP_HOLD,
+	TSP_ACTIVE,
+};
+
+enum tsp_end_reason {
+	TSP_END_NONE,
+	TSP_END_FIN,
+	TSP_END_RST,
+	TSP_END_TIMEOUT,
+	TSP_END_FLUSH,
+	TSP_END_UNLOAD,
+};
+
+/**
+ * struct tsp_dir - segments from peer i towards peer 1-i
+ *
+ * Every field is protected by the session's @lock, except @dst (per-CPU,
+ * used with BHs disabled) and the options snapshot (@ws_in .. @mss_out),
+ * which is written once before the session is published.
+ *
+ * @phase:	CUTTING/HOLD/ACTIVE of peer i's data (see above).
+ * @cut:	first byte of peer i's stream the module forwards (sequence
+ *		space of peer i); valid from HOLD on.
+ * @fin:	sink socket's write_seq where the proxy's own writes end
+ *		(sequence space of the sink connection); valid if @fin_known.
+ * @sink_fin:	the sink socket sent a FIN at @fin, which we absorbed; it
+ *		must be told the FIN was acknowledged (@fin + 1).
+ * @sink_done:	the sink socket has been fed an ACK covering all it sent.
+ * @sink_una:	highest ACK the sink peer sent for the sink socket's data.
+ * @seq_delta:	@fin - @cut, added to peer i's sequence numbers.
+ * @ts_delta:	added to peer i's TSval (PAWS at peer 1-i stays happy).
+ * @peer_tsval:	latest TSval seen from peer i (echoed while not ACTIVE).
+ * @peer_nxt:	highest end_seq seen from peer i (RST validation).
+ * @sent_nxt:	highest end of what the module sent to peer 1-i, in the
+ *		sink connection's space (RSTs on unload).
+ * @peer_fin/@peer_fin_seq/@peer_fin_acked: peer i's own FIN, forwarded.
+ * @held:	copies of peer i's segments waiting for ACTIVE, @held_bytes.
+ */
+struct tsp_dir {
+	u8 phase;
+	bool fin_known;
+	bool sink_fin;
+	bool sink_done;
+	bool peer_ts_seen;
+	bool peer_fin;
+	bool peer_fin_acked;
+	u32 cut;
+	u32 fin;
+	u32 sink_una;
+	u32 seq_delta;
+	u32 ts_delta;
+	u32 peer_tsval;
+	u32 peer_nxt;
+	u32 sent_nxt;
+	u32 peer_fin_seq;
+	struct sk_buff_head held;
+	u32 held_bytes;
+	u64 pkts;
+	u64 bytes;
+
+	/* options snapshot, fixed at splice time */
+	u8 ws_in;	/* peer i's window shift */
+	u8 ws_out;	/* shift peer 1-i applies to windows it receives */
+	bool ts_in;	/* connection i negotiated timestamps */
+	bool ts_out;	/* connection 1-i negotiated timestamps */
+	bool sack_out;	/* connection 1-i negotiated SACK */
+	u16 seg_out;	/* max TCP payload + options towards peer 1-i */
+
+	struct dst_cache dst;	/* route towards peer 1-i */
+};
+
+#define TSP_F_DEAD	0	/* unlinked; teardown started */
+#define TSP_F_READY	1	/* handoff ioctl finished; timer armed */
+
+/**
+ * struct tsp_session - one spliced pair of connections
+ *
+ * Lifetime: created by the splice ioctl; the table owns one reference,
+ * the ioctl another while it runs.  Packet-path readers find it under
+ * RCU and take no reference.  Teardown (tsp_session_destroy) unlinks it,
+ * stops the timer, releases the sockets and drops the table's reference;
+ * the memory is freed after an RCU grace period.
+ *
+ * Locking: @lock (a BH-safe spinlock) protects @dir[], @state, @reason
+ * and @expires writes.  Lock order: socket lock (lock_sock or the
+ * socket's BH lock held by TCP output) -> @lock.  Never take a socket
+ * lock or transmit while holding @lock.
+ *
+ * @sock/@file:	the proxy's sockets and a reference on their files,
+ *		held until teardown: this keeps the 4-tuples reserved
+ *		whatever the proxy does with its descriptors.
+ */
+struct tsp_session {
+	struct tsp_node node[2];
+	struct list_head list;		/* tn->list, under tn->list_lock */
+	struct tsp_net *tn;
+	u64 id;
+	refcount_t ref;
+	spinlock_t lock;
+	unsigned long flags;		/* TSP_F_* bits, atomic */
+	bool drained;
+
+	struct socket *sock[2];
+	struct file *file[2];
+	__be32 peer_addr[2];
+	__be32 local_addr[2];
+	__be16 peer_port[2];
+	__be16 local_port[2];
+
+	struct tsp_dir dir[2];
+
+	u8 state;			/* enum tcp_splice_state */
+	u8 reason;			/* enum tsp_end_reason */
+	unsigned long expires;		/* jiffies; READ_ONCE outside @lock */
+	unsigned long created;
+	struct timer_list timer;
+	struct work_struct work;
+	struct rcu_head rcu;
+};
+
+/* session.c */
+struct tsp_session *tsp_session_alloc(struct tsp_net *tn);
+int tsp_session_insert(struct tsp_session *s);
+void tsp_session_put(struct tsp_session *s);
+void tsp_session_destroy(struct tsp_session *s, enum tsp_end_reason why,
+			 bool from_work);
+void tsp_session_abort(struct tsp_session *s);
+void tsp_session_start_timer(struct tsp_session *s);
+void tsp_session_set_state(struct tsp_session *s, u8 state);
+void tsp_sessions_flush(struct tsp_net *tn, enum tsp_end_reason why);
+int tsp_table_init(struct tsp_net *tn);
+void tsp_table_destroy(struct tsp_net *tn);
+struct tsp_session *tsp_lookup(struct tsp_net *tn, const struct tsp_key *k,
+			       u8 *side);
+const char *tsp_state_name(u8 state);
+unsigned int tsp_state_timeout(struct tsp_net *tn, u8 state);
+int tsp_wq_init(void);
+void tsp_wq_exit(void);
+
+/* handoff.c */
+int tsp_splice(int fd_client, int fd_server, u32 flags, u64 *id);
+void tsp_activate(struct tsp_session *s, int x, struct sk_buff_head *out);
+void tsp_handoff_poll(struct tsp_session *s);
+
+/* hooks.c: transmit what the packet path or the handoff produced */
+void tsp_xmit_queue(struct tsp_session *s, int out_side,
+		    struct sk_buff_head *q);
+
+static inline bool tsp_dead(const struct tsp_session *s)
+{
+	return test_bit(TSP_F_DEAD, &s->flags);
+}
+
+#endif /* _TSP_SESSION_H */
