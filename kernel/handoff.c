@@ -50,6 +50,12 @@ static int tsp_check_sock(struct socket *sock)
 		return -EPROTONOSUPPORT;	/* kTLS, ... own the stream */
 	if (sk->sk_state == TCP_LISTEN)
 		return -EOPNOTSUPP;
+	/* CLOSE_WAIT is fine: the peer finished before the cut (a client
+	 * that sent its request and shut down its side).
+	 */
+	if (sk->sk_state == TCP_CLOSE_WAIT &&
+	    !(sk->sk_shutdown & SEND_SHUTDOWN))
+		return 0;
 	if (sk->sk_state != TCP_ESTABLISHED ||
 	    (sk->sk_shutdown & (RCV_SHUTDOWN | SEND_SHUTDOWN)))
 		return -ENOTCONN;
@@ -158,6 +164,11 @@ static int tsp_cut(struct tsp_session *s)
 		if (err)
 			goto out;
 	}
+	/* Both peers already finished: nothing would ever flow. */
+	err = -ENOTCONN;
+	if (sk[0]->sk_state == TCP_CLOSE_WAIT &&
+	    sk[1]->sk_state == TCP_CLOSE_WAIT)
+		goto out;
 	for (i = 0; i < 2; i++) {
 		struct tcp_sock *tp = tcp_sk(sk[i]);
 
@@ -207,10 +218,17 @@ static int tsp_cut(struct tsp_session *s)
 				kfree_skb(skb);
 			}
 		}
+		if (sk[i]->sk_state == TCP_CLOSE_WAIT) {
+			d->pre_fin = true;
+			d->peer_fin = true;
+			d->peer_fin_acked = true;
+		}
 		d->phase = TSP_HOLD;
 		WRITE_ONCE(sk[i]->sk_shutdown,
 			   sk[i]->sk_shutdown | RCV_SHUTDOWN);
 	}
+	if (s->dir[0].pre_fin || s->dir[1].pre_fin)
+		tsp_session_set_state(s, TCP_SPLICE_S_FIN_WAIT);
 	spin_unlock_bh(&s->lock);
 	for (i = 0; i < 2; i++)
 		tsp_wake(sk[i]);
@@ -227,6 +245,13 @@ static void tsp_set_fin_now(struct tsp_session *s, int x, bool shut)
 	struct tsp_dir *d = &s->dir[x];
 	struct sk_buff_head out;
 
+	if (d->pre_fin) {
+		/* Peer x already finished: its end is a real FIN from the
+		 * sink socket, which the LOCAL_OUT hook lets out.
+		 */
+		kernel_sock_shutdown(s->sock[!x], SHUT_WR);
+		return;
+	}
 	__skb_queue_head_init(&out);
 	lock_sock(sk);
 	spin_lock_bh(&s->lock);
@@ -236,8 +261,7 @@ static void tsp_set_fin_now(struct tsp_session *s, int x, bool shut)
 	}
 	if (after(tcp_sk(sk)->snd_una, d->sink_una))
 		d->sink_una = tcp_sk(sk)->snd_una;
-	if (d->phase == TSP_HOLD && !before(d->sink_una, d->fin) &&
-	    s->dir[!x].phase != TSP_CUTTING) {
+	if (tsp_can_activate(s, x)) {
 		tsp_activate(s, x, &out);
 		/* The socket saw that ACK itself; an absorbed FIN still
 		 * needs its fake acknowledgement.
@@ -310,7 +334,8 @@ void tsp_handoff_poll(struct tsp_session *s)
 		bool need;
 
 		spin_lock_bh(&s->lock);
-		need = s->dir[x].phase == TSP_HOLD && !s->dir[x].fin_known;
+		need = s->dir[x].phase == TSP_HOLD && !s->dir[x].fin_known &&
+		       !tsp_dead(s);
 		spin_unlock_bh(&s->lock);
 		if (need && file_count(s->file[!x]) == 1)
 			tsp_set_fin_now(s, x, false);
@@ -399,9 +424,7 @@ int tsp_splice(int fd_client, int fd_server, u32 flags, u64 *id)
 
 			__skb_queue_head_init(&q);
 			spin_lock_bh(&s->lock);
-			if (s->dir[i].phase == TSP_HOLD &&
-			    s->dir[i].fin_known &&
-			    !before(s->dir[i].sink_una, s->dir[i].fin)) {
+			if (tsp_can_activate(s, i)) {
 				tsp_activate(s, i, &q);
 				s->dir[i].sink_done = !s->dir[i].sink_fin;
 			}

@@ -54,8 +54,8 @@ static void tsp_fwd_params(struct tsp_session *s, int i,
 		 */
 		u32 nxt = READ_ONCE(tcp_sk(s->sock[o]->sk)->snd_nxt);
 
-		if (d->fin_known && after(nxt, d->fin))
-			nxt = d->fin;
+		if (d->fin_known && !d->pre_fin && after(nxt, d->fin))
+			nxt = d->fin;	/* its FIN was absorbed */
 		rw->seq = nxt;
 		rw->tsval = tsp_sock_ts_now(s->sock[o]->sk);
 	}
@@ -141,12 +141,8 @@ static int tsp_fwd_one(struct tsp_session *s, int i, struct sk_buff *skb,
 static void tsp_try_activate(struct tsp_session *s, int x,
 			     struct sk_buff_head *out)
 {
-	struct tsp_dir *d = &s->dir[x];
-
-	if (d->phase != TSP_HOLD || !d->fin_known ||
-	    s->dir[!x].phase == TSP_CUTTING || before(d->sink_una, d->fin))
-		return;
-	tsp_activate(s, x, out);
+	if (tsp_can_activate(s, x))
+		tsp_activate(s, x, out);
 }
 
 /* Caller holds s->lock.  Held segments of peer @x go to @out. */
@@ -314,7 +310,8 @@ static unsigned int tsp_rx(struct tsp_session *s, int i, struct sk_buff *skb,
 			verdict = NF_DROP;
 			goto out_unlock;
 		}
-		if (r->phase == TSP_ACTIVE && (p->flags & TCPHDR_ACK) &&
+		if ((r->phase == TSP_ACTIVE || r->pre_fin) && r->fin_known &&
+		    (p->flags & TCPHDR_ACK) &&
 		    !before(ack, r->fin + r->sink_fin))
 			r->sink_done = true;
 		tsp_stat_inc(tn, TSP_STAT_FED);
@@ -404,6 +401,16 @@ static unsigned int tsp_tx_sock(struct tsp_session *s, int i,
 	spin_lock_bh(&s->lock);
 	if (p->flags & (TCPHDR_RST | TCPHDR_SYN)) {
 		pass = false;
+	} else if ((p->flags & TCPHDR_FIN) && k->pre_fin) {
+		/* Peer 1-i finished before the cut: this FIN is its end,
+		 * relayed by the proxy.  Let it out; remember where it is.
+		 */
+		if (!k->fin_known) {
+			k->fin = p->seq + p->paylen;
+			k->fin_known = true;
+			k->sink_fin = true;
+		}
+		pass = true;
 	} else if (p->flags & TCPHDR_FIN) {
 		u32 f = p->seq + p->paylen;
 

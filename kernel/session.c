@@ -366,8 +366,7 @@ static void tsp_timer_fn(struct timer_list *t)
 		return;
 	}
 	next = exp;
-	if (READ_ONCE(s->dir[0].phase) != TSP_ACTIVE ||
-	    READ_ONCE(s->dir[1].phase) != TSP_ACTIVE) {
+	if (tsp_handoff_pending(s)) {
 		/* Handoff in progress: look for a proxy that closed its
 		 * descriptor instead of shutting it down.
 		 */

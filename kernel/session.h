@@ -34,6 +34,7 @@
 #include <linux/timer.h>
 #include <linux/workqueue.h>
 #include <net/dst_cache.h>
+#include <net/tcp.h>
 #include <linux/tcp_splice.h>
 
 #include "netns.h"
@@ -92,6 +93,10 @@ enum tsp_end_reason {
  * @sent_nxt:	highest end of what the module sent to peer 1-i, in the
  *		sink connection's space (RSTs on unload).
  * @peer_fin/@peer_fin_seq/@peer_fin_acked: peer i's own FIN, forwarded.
+ * @pre_fin:	peer i's FIN arrived before the cut (source socket in
+ *		CLOSE_WAIT): nothing of peer i is left to forward; the sink
+ *		socket's FIN (the proxy's shutdown) is the real end of this
+ *		direction and goes out untouched.  Never ACTIVE.
  * @held:	copies of peer i's segments waiting for ACTIVE, @held_bytes.
  */
 struct tsp_dir {
@@ -102,6 +107,7 @@ struct tsp_dir {
 	bool peer_ts_seen;
 	bool peer_fin;
 	bool peer_fin_acked;
+	bool pre_fin;
 	u32 cut;
 	u32 fin;
 	u32 sink_una;
@@ -203,6 +209,31 @@ void tsp_handoff_poll(struct tsp_session *s);
 /* hooks.c: transmit what the packet path or the handoff produced */
 void tsp_xmit_queue(struct tsp_session *s, int out_side,
 		    struct sk_buff_head *q);
+
+/* May dir[x] start flowing?  Caller holds s->lock. */
+static inline bool tsp_can_activate(const struct tsp_session *s, int x)
+{
+	const struct tsp_dir *d = &s->dir[x];
+
+	return d->phase == TSP_HOLD && !d->pre_fin && d->fin_known &&
+	       s->dir[!x].phase != TSP_CUTTING && !before(d->sink_una, d->fin);
+}
+
+/* Is some direction still waiting for its splice point? */
+static inline bool tsp_handoff_pending(const struct tsp_session *s)
+{
+	int x;
+
+	for (x = 0; x < 2; x++) {
+		const struct tsp_dir *d = &s->dir[x];
+
+		if (READ_ONCE(d->phase) == TSP_ACTIVE)
+			continue;
+		if (!d->pre_fin || !READ_ONCE(d->fin_known))
+			return true;
+	}
+	return false;
+}
 
 static inline bool tsp_dead(const struct tsp_session *s)
 {
