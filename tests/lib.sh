@@ -255,8 +255,10 @@ route add default via 10.0.$((2 + i)).2" || fail "topo_up: configuring server$i 
 
 # topo_down: delete every network namespace (and so the veths).
 topo_down() {
-	local ns=(/run/netns/*)
-	[ -e "${ns[0]}" ] && ip -all netns delete
+	local n
+	for n in /run/netns/*; do
+		[ -e "$n" ] && { ip -all netns delete; break; }
+	done
 	TOPO_NS=()
 	TOPO_VETH=()
 }

@@ -15,16 +15,8 @@ poweroff_now() {
 }
 trap poweroff_now EXIT
 
-# /tmp stays the overlay (tmpfs-backed): the project may live under /tmp.
-mount -t tmpfs -o mode=0755 tmpfs /run
-mkdir -p /run/netns /dev/pts /dev/shm
-mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
-echo tsp-vm > /proc/sys/kernel/hostname
-ln -sf /proc/self/fd /dev/fd 2>/dev/null
-ip link set lo up
+# /run, /dev/pts, /dev/shm, debugfs, the hostname and lo are set up by
+# stage 1; /tmp stays the overlay (tmpfs-backed): the project may be there.
 
 export TSP_ROOT=$tsp_root TSP_OUT=$tsp_out
 # guest.env (written by tests/vm/run.sh) sets TSP_KO, TSP_TOOLS, TESTS,

@@ -16,7 +16,7 @@ d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
 mkdir -p "$d"/{bin,dev,proc,sys,lib/modules}
 cp "$bb" "$d/bin/busybox"
-for a in sh mount insmod mkdir switch_root sleep cat echo ls; do
+for a in sh mount insmod mkdir switch_root sleep cat echo ls ln ip hostname; do
 	ln -s busybox "$d/bin/$a"
 done
 install -m 0755 "$here/init" "$d/init"
