@@ -21,6 +21,18 @@ for a in sh mount insmod mkdir switch_root sleep cat echo ls ln ip hostname; do
 done
 install -m 0755 "$here/init" "$d/init"
 
+# unsign KO: cut the appended signature.  Checking it costs tens of ms per
+# module under emulation; the kernel does not enforce signatures.
+unsign() {
+	local ko=$1 magic='~Module signature appended~' size siglen
+	[ "$(tail -c 28 "$ko" | head -c 27)" = "$magic" ] || return 0
+	size=$(stat -c %s "$ko")
+	# struct module_signature (12 bytes) precedes the magic; sig_len is its
+	# last field, big-endian.
+	siglen=$(tail -c 32 "$ko" | head -c 4 | od -An -tu1 | awk '{print (($1 * 256 + $2) * 256 + $3) * 256 + $4}')
+	truncate -s $((size - 28 - 12 - siglen)) "$ko"
+}
+
 : > "$d/modules.order"
 declare -A seen=()
 for m in "${mods[@]}"; do
@@ -36,6 +48,7 @@ for m in "${mods[@]}"; do
 		*.gz)  gzip -dc "$path" > "$d/lib/modules/$base" ;;
 		*)     cp "$path" "$d/lib/modules/$base" ;;
 		esac
+		unsign "$d/lib/modules/$base"
 		echo "$base" >> "$d/modules.order"
 	done < <(modprobe -S "$kver" --show-depends "$m")
 done
