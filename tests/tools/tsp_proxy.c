@@ -14,7 +14,8 @@
  *            later, and keeps relaying like HAProxy 1.3: everything it
  *            reads (bytes from before the cut) is forwarded, an EOF on one
  *            side becomes shutdown(SHUT_WR) on the other, both fds are
- *            closed once both directions saw EOF (--keep: kept open);
+ *            closed once both directions saw EOF (--keep: kept open until
+ *            the proxy exits, and the session reported then);
  *   copy     no ioctl: a plain user-space relay (reference, fallback);
  *   none     no ioctl: writes what it holds and then leaves the fds idle
  *            (open, never read) until it exits.
@@ -86,6 +87,7 @@ struct sess {
 	int failed;
 	int reported;
 	int keep_err;		/* --keep: first read error while watching */
+	char end[24];		/* P_HOLD: how it ended, reported at exit */
 };
 
 static struct sess *sess;
@@ -110,7 +112,8 @@ static void usage(FILE *f)
 "  --hold-resp N     read N bytes from the server and keep them buffered\n"
 "  --delay-ms N      legacy/copy: write the held bytes N ms after the ioctl\n"
 "  --keep            drained: keep polling the fds after the ioctl until both\n"
-"                    report EOF; legacy/none: keep the fds open until exit\n"
+"                    report EOF; legacy: keep the fds open until exit (the\n"
+"                    session line is printed then)\n"
 "  --stay            after the last session, wait for SIGTERM before exiting\n"
 "  --timeout S       give up after S seconds (default 120)\n"
 "  --bind ADDR       listen on ADDR (default any)\n"
@@ -283,14 +286,19 @@ static void sess_fail(struct sess *s, const char *why, int e)
 	sess_close(s);
 }
 
-/* Finished in the proxy's eyes: report, close (or keep). */
+/*
+ * Finished in the proxy's eyes: report and close, or keep the fds until the
+ * proxy exits and report then (so that rx_after_* covers the whole time).
+ */
 static void sess_finish(struct sess *s, const char *end, int keep_fds)
 {
-	report(s, end);
-	if (keep_fds)
+	if (keep_fds) {
+		snprintf(s->end, sizeof(s->end), "%s", end);
 		s->ph = P_HOLD;
-	else
-		sess_close(s);
+		return;
+	}
+	report(s, end);
+	sess_close(s);
 }
 
 static int buf_append(struct dir *d, const uint8_t *p, size_t n)
@@ -348,8 +356,6 @@ static void do_ioctl(struct sess *s, uint32_t flags)
 	req.fd_client = s->cfd;
 	req.fd_server = s->sfd;
 	req.flags = flags;
-	s->rx0[0] = bytes_received(s->cfd);
-	s->rx0[1] = bytes_received(s->sfd);
 	s->ioctl_done = 1;
 	dev = open(TCP_SPLICE_DEVICE, O_RDWR | O_CLOEXEC);
 	if (dev < 0) {
@@ -361,6 +367,12 @@ static void do_ioctl(struct sess *s, uint32_t flags)
 			s->sid = req.session_id;
 		close(dev);
 	}
+	/*
+	 * The baseline is taken after the call: from then on the socket must
+	 * not receive a byte (legacy: the cut is the rcv_nxt of the call).
+	 */
+	s->rx0[0] = bytes_received(s->cfd);
+	s->rx0[1] = bytes_received(s->sfd);
 	if (!s->ioctl_err)
 		nspliced++;
 	else if (!opt.quiet)
@@ -400,8 +412,7 @@ static void drain_done(struct sess *s)
 {
 	if (opt.mode == M_NONE) {
 		splice_point_passed();
-		s->ph = P_HOLD;
-		report(s, "idle");
+		sess_finish(s, "idle", 1);
 		return;
 	}
 	do_ioctl(s, TCP_SPLICE_F_DRAINED);
@@ -776,6 +787,7 @@ int main(int argc, char **argv)
 		if (s->ph == P_DONE)
 			continue;
 		if (s->ph == P_HOLD) {
+			report(s, s->end[0] ? s->end : "idle");
 			sess_close(s);
 			continue;
 		}
