@@ -106,4 +106,113 @@ enum tcp_splice_state {
 	TCP_SPLICE_S_MAX,
 };
 
+/*
+ * Generic netlink family TCP_SPLICE_GENL_NAME, per network namespace.
+ *
+ * Commands (request attributes -> reply):
+ *   SPLICE  FD_CLIENT, FD_SERVER, [FLAGS] -> SESSION_ID.  Same checks and
+ *           errnos as the ioctl; descriptors are resolved in the sender's
+ *           own descriptor table.  No capability needed.
+ *   GET     SESSION_ID -> one session (attributes below).
+ *           With NLM_F_DUMP: every session, optionally filtered by
+ *           FILTER_ADDR (any of the four addresses), FILTER_PORT (any of
+ *           the four ports), FILTER_STATE.
+ *   FLUSH   [SESSION_ID | filters] -> ends sessions (peers reset);
+ *           needs CAP_NET_ADMIN in the namespace's user namespace.
+ *   STATS   -> STATS nest of u64 counters (TCP_SPLICE_STAT_*), SESSIONS_ACTIVE.
+ * Visibility: a sender with CAP_NET_ADMIN sees every session of its
+ * namespace; any other sender sees the sessions it created (same uid).
+ *
+ * Multicast group TCP_SPLICE_GENL_MCGRP ("events"): EVENT_START,
+ * EVENT_HANDOFF (both directions flowing), EVENT_END (with counters,
+ * DURATION_MS and END_REASON), each carrying the session attributes.
+ */
+#define TCP_SPLICE_GENL_NAME	"tcp_splice"
+#define TCP_SPLICE_GENL_VERSION	1
+#define TCP_SPLICE_GENL_MCGRP	"events"
+
+enum tcp_splice_cmd {
+	TCP_SPLICE_CMD_UNSPEC,
+	TCP_SPLICE_CMD_SPLICE,
+	TCP_SPLICE_CMD_GET,
+	TCP_SPLICE_CMD_FLUSH,
+	TCP_SPLICE_CMD_STATS,
+	TCP_SPLICE_CMD_EVENT_START,
+	TCP_SPLICE_CMD_EVENT_HANDOFF,
+	TCP_SPLICE_CMD_EVENT_END,
+	__TCP_SPLICE_CMD_MAX,
+};
+#define TCP_SPLICE_CMD_MAX (__TCP_SPLICE_CMD_MAX - 1)
+
+enum tcp_splice_attr {
+	TCP_SPLICE_A_UNSPEC,
+	TCP_SPLICE_A_PAD,
+	TCP_SPLICE_A_FD_CLIENT,		/* s32 */
+	TCP_SPLICE_A_FD_SERVER,		/* s32 */
+	TCP_SPLICE_A_FLAGS,		/* u32, TCP_SPLICE_F_* */
+	TCP_SPLICE_A_SESSION_ID,	/* u64 */
+	TCP_SPLICE_A_CLIENT_ADDR,	/* be32: client (peer of connection A) */
+	TCP_SPLICE_A_CLIENT_PORT,	/* u16, host order */
+	TCP_SPLICE_A_PROXY_ADDR_A,	/* be32: proxy's address on A */
+	TCP_SPLICE_A_PROXY_PORT_A,	/* u16 */
+	TCP_SPLICE_A_PROXY_ADDR_B,	/* be32: proxy's address on B */
+	TCP_SPLICE_A_PROXY_PORT_B,	/* u16 */
+	TCP_SPLICE_A_SERVER_ADDR,	/* be32: server (peer of connection B) */
+	TCP_SPLICE_A_SERVER_PORT,	/* u16 */
+	TCP_SPLICE_A_STATE,		/* u8, enum tcp_splice_state */
+	TCP_SPLICE_A_EXPIRES,		/* u32, seconds */
+	TCP_SPLICE_A_PKTS_C2S,		/* u64 */
+	TCP_SPLICE_A_BYTES_C2S,		/* u64 */
+	TCP_SPLICE_A_PKTS_S2C,		/* u64 */
+	TCP_SPLICE_A_BYTES_S2C,		/* u64 */
+	TCP_SPLICE_A_DURATION_MS,	/* u64 */
+	TCP_SPLICE_A_END_REASON,	/* u8, enum tcp_splice_end */
+	TCP_SPLICE_A_UID,		/* u32: creator */
+	TCP_SPLICE_A_FILTER_ADDR,	/* be32 */
+	TCP_SPLICE_A_FILTER_PORT,	/* u16 */
+	TCP_SPLICE_A_FILTER_STATE,	/* u8 */
+	TCP_SPLICE_A_STATS,		/* nest of u64, type = TCP_SPLICE_STAT_* + 1 */
+	TCP_SPLICE_A_SESSIONS_ACTIVE,	/* u32 */
+	__TCP_SPLICE_A_MAX,
+};
+#define TCP_SPLICE_A_MAX (__TCP_SPLICE_A_MAX - 1)
+
+enum tcp_splice_end {
+	TCP_SPLICE_END_NONE,
+	TCP_SPLICE_END_FIN,
+	TCP_SPLICE_END_RST,
+	TCP_SPLICE_END_TIMEOUT,
+	TCP_SPLICE_END_FLUSH,
+	TCP_SPLICE_END_UNLOAD,
+};
+
+/* Counters of TCP_SPLICE_A_STATS and /proc/net/stat/tcp_splice. */
+enum tcp_splice_stat {
+	TCP_SPLICE_STAT_SESSIONS_CREATED,
+	TCP_SPLICE_STAT_SESSIONS_ENDED_FIN,
+	TCP_SPLICE_STAT_SESSIONS_ENDED_RST,
+	TCP_SPLICE_STAT_SESSIONS_ENDED_TIMEOUT,
+	TCP_SPLICE_STAT_SESSIONS_ENDED_FLUSH,
+	TCP_SPLICE_STAT_SPLICE_REFUSED,
+	TCP_SPLICE_STAT_PKTS_C2S,
+	TCP_SPLICE_STAT_BYTES_C2S,
+	TCP_SPLICE_STAT_PKTS_S2C,
+	TCP_SPLICE_STAT_BYTES_S2C,
+	TCP_SPLICE_STAT_HELD,
+	TCP_SPLICE_STAT_FED,
+	TCP_SPLICE_STAT_SILENCED,
+	TCP_SPLICE_STAT_FIN_ABSORBED,
+	TCP_SPLICE_STAT_DROP_HOLD_FULL,
+	TCP_SPLICE_STAT_DROP_BAD_CSUM,
+	TCP_SPLICE_STAT_DROP_MALFORMED,
+	TCP_SPLICE_STAT_DROP_NO_ROUTE,
+	TCP_SPLICE_STAT_DROP_SYN,
+	TCP_SPLICE_STAT_DROP_OUT_OF_WINDOW,
+	TCP_SPLICE_STAT_DROP_FRAGMENT,
+	TCP_SPLICE_STAT_DROP_CLOSED,
+	TCP_SPLICE_STAT_DROP_NOMEM,
+	TCP_SPLICE_STAT_OFO_PURGED,
+	__TCP_SPLICE_STAT_MAX,
+};
+
 #endif /* _UAPI_LINUX_TCP_SPLICE_H */
