@@ -52,4 +52,11 @@ tsp_register_net_sysctl(struct net *net, const char *path,
 #endif
 }
 
+/* Request attributes of a netlink dump. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define tsp_dumpit_attrs(ginfo)	((ginfo)->info.attrs)
+#else
+#define tsp_dumpit_attrs(ginfo)	((ginfo)->attrs)
+#endif
+
 #endif /* _TSP_COMPAT_H */

@@ -342,7 +342,13 @@ void tsp_handoff_poll(struct tsp_session *s)
 	}
 }
 
-int tsp_splice(int fd_client, int fd_server, u32 flags, u64 *id)
+/*
+ * Splice the caller's sockets @fd_client and @fd_server.  @want_net, if
+ * set, is the namespace the request came from (netlink): the sockets
+ * must live there.
+ */
+int tsp_splice_net(int fd_client, int fd_server, u32 flags,
+		   struct net *want_net, u64 *id)
 {
 	struct socket *sock[2] = { NULL, NULL };
 	struct tsp_session *s;
@@ -370,7 +376,8 @@ int tsp_splice(int fd_client, int fd_server, u32 flags, u64 *id)
 			goto out_put;
 	}
 	err = -EXDEV;
-	if (!net_eq(sock_net(sock[0]->sk), sock_net(sock[1]->sk)))
+	if (!net_eq(sock_net(sock[0]->sk), sock_net(sock[1]->sk)) ||
+	    (want_net && !net_eq(want_net, sock_net(sock[0]->sk))))
 		goto out_put;
 
 	tn = tsp_pernet(sock_net(sock[0]->sk));
@@ -379,6 +386,7 @@ int tsp_splice(int fd_client, int fd_server, u32 flags, u64 *id)
 	if (!s)
 		goto out_put;
 	s->drained = flags & TCP_SPLICE_F_DRAINED;
+	s->uid = current_fsuid();
 	for (i = 0; i < 2; i++) {
 		s->sock[i] = sock[i];
 		s->file[i] = get_file(sock[i]->file);
@@ -434,6 +442,7 @@ int tsp_splice(int fd_client, int fd_server, u32 flags, u64 *id)
 	}
 
 	*id = s->id;
+	tsp_nl_event(s, TCP_SPLICE_CMD_EVENT_START, false);
 	tsp_session_start_timer(s);
 	tsp_session_put(s);		/* ours; the table keeps its own */
 	for (i = 0; i < 2; i++)

@@ -160,6 +160,8 @@ void tsp_activate(struct tsp_session *s, int x, struct sk_buff_head *out)
 		d->ts_delta = tsp_sock_ts_now(s->sock[!x]->sk) + 1 -
 			      d->peer_tsval;
 	d->phase = TSP_ACTIVE;
+	if (s->dir[!x].phase == TSP_ACTIVE || s->dir[!x].pre_fin)
+		tsp_nl_event(s, TCP_SPLICE_CMD_EVENT_HANDOFF, true);
 	tsp_dbg(s->tn, 1, "session %llu: direction %d active, delta %u\n",
 		s->id, x, d->seq_delta);
 

@@ -6,6 +6,7 @@
  * File map:
  *   main.c      module init/exit, per-namespace init/exit
  *   device.c    /dev/tcp_splice ioctl
+ *   netlink.c   generic netlink family: splice, get/dump, flush, stats, events
  *   handoff.c   validation, cut, splice points (the exact handoff)
  *   hooks.c     netfilter hooks: the packet path
  *   xlate.c     segment parsing and header rewriting, checksums
@@ -98,12 +99,17 @@ static int __init tsp_init(void)
 	err = register_pernet_subsys(&tsp_net_ops);
 	if (err)
 		goto err_wq;
-	err = tsp_device_init();
+	err = tsp_netlink_init();
 	if (err)
 		goto err_pernet;
+	err = tsp_device_init();
+	if (err)
+		goto err_netlink;
 	pr_info("tcp_splice: loaded (ABI %d)\n", TCP_SPLICE_ABI_VERSION);
 	return 0;
 
+err_netlink:
+	tsp_netlink_exit();
 err_pernet:
 	unregister_pernet_subsys(&tsp_net_ops);
 err_wq:
@@ -114,6 +120,7 @@ err_wq:
 static void __exit tsp_exit(void)
 {
 	tsp_device_exit();
+	tsp_netlink_exit();
 	unregister_pernet_subsys(&tsp_net_ops);
 	rcu_barrier();		/* session frees queued with call_rcu */
 	tsp_wq_exit();

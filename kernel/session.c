@@ -316,6 +316,7 @@ void tsp_session_destroy(struct tsp_session *s, enum tsp_end_reason why,
 	if (why == TSP_END_FLUSH || why == TSP_END_UNLOAD)
 		tsp_reset_peers(s);
 	tsp_count_end(tn, s->reason);
+	tsp_nl_event(s, TCP_SPLICE_CMD_EVENT_END, false);
 	tsp_dbg(tn, 1, "session %llu ended (reason %u)\n", s->id, s->reason);
 
 	/* Handlers check TSP_F_DEAD under s->lock before holding a
@@ -396,23 +397,45 @@ void tsp_session_start_timer(struct tsp_session *s)
 	mod_timer(&s->timer, jiffies + HZ / 10);
 }
 
-/* End every session of @tn (flush command, namespace exit, unload). */
-void tsp_sessions_flush(struct tsp_net *tn, enum tsp_end_reason why)
+/*
+ * End the sessions of @tn that @match accepts (all if NULL).  Process
+ * context.  Returns how many this call ended.
+ */
+unsigned int tsp_sessions_flush_match(struct tsp_net *tn,
+				      bool (*match)(struct tsp_session *s,
+						    void *arg),
+				      void *arg, enum tsp_end_reason why)
 {
-	struct tsp_session *s;
+	struct tsp_session *s, *pick;
+	unsigned int n = 0;
 
 	for (;;) {
+		pick = NULL;
 		rcu_read_lock();
-		s = list_first_or_null_rcu(&tn->list, struct tsp_session, list);
-		if (s && !refcount_inc_not_zero(&s->ref))
-			s = NULL;
+		list_for_each_entry_rcu(s, &tn->list, list) {
+			if (tsp_dead(s) || (match && !match(s, arg)))
+				continue;
+			if (refcount_inc_not_zero(&s->ref)) {
+				pick = s;
+				break;
+			}
+		}
 		rcu_read_unlock();
-		if (!s)
+		if (!pick)
 			break;
-		tsp_session_destroy(s, why, false);
-		tsp_session_put(s);
+		if (!tsp_dead(pick))
+			n++;
+		tsp_session_destroy(pick, why, false);
+		tsp_session_put(pick);
 		cond_resched();
 	}
+	return n;
+}
+
+/* End every session of @tn (namespace exit, unload). */
+void tsp_sessions_flush(struct tsp_net *tn, enum tsp_end_reason why)
+{
+	tsp_sessions_flush_match(tn, NULL, NULL, why);
 	flush_workqueue(tsp_wq);
 }
 

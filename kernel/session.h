@@ -163,6 +163,7 @@ struct tsp_session {
 	spinlock_t lock;
 	unsigned long flags;		/* TSP_F_* bits, atomic */
 	bool drained;
+	kuid_t uid;			/* creator, for netlink visibility */
 
 	struct socket *sock[2];
 	struct file *file[2];
@@ -192,6 +193,10 @@ void tsp_session_abort(struct tsp_session *s);
 void tsp_session_start_timer(struct tsp_session *s);
 void tsp_session_set_state(struct tsp_session *s, u8 state);
 void tsp_sessions_flush(struct tsp_net *tn, enum tsp_end_reason why);
+unsigned int tsp_sessions_flush_match(struct tsp_net *tn,
+				      bool (*match)(struct tsp_session *s,
+						    void *arg),
+				      void *arg, enum tsp_end_reason why);
 int tsp_table_init(struct tsp_net *tn);
 void tsp_table_destroy(struct tsp_net *tn);
 struct tsp_session *tsp_lookup(struct tsp_net *tn, const struct tsp_key *k,
@@ -202,9 +207,20 @@ int tsp_wq_init(void);
 void tsp_wq_exit(void);
 
 /* handoff.c */
-int tsp_splice(int fd_client, int fd_server, u32 flags, u64 *id);
+int tsp_splice_net(int fd_client, int fd_server, u32 flags,
+		   struct net *want_net, u64 *id);
+
+static inline int tsp_splice(int fd_client, int fd_server, u32 flags, u64 *id)
+{
+	return tsp_splice_net(fd_client, fd_server, flags, NULL, id);
+}
 void tsp_activate(struct tsp_session *s, int x, struct sk_buff_head *out);
 void tsp_handoff_poll(struct tsp_session *s);
+
+/* netlink.c */
+int tsp_netlink_init(void);
+void tsp_netlink_exit(void);
+void tsp_nl_event(struct tsp_session *s, u8 cmd, bool locked);
 
 /* hooks.c: transmit what the packet path or the handoff produced */
 void tsp_xmit_queue(struct tsp_session *s, int out_side,
