@@ -68,7 +68,7 @@ CHECKPATCH_DIR := $(BUILD)/cache/checkpatch
 CHECKPATCH := $(CHECKPATCH_DIR)/scripts/checkpatch.pl
 CHECK_FILES := $(wildcard kernel/*.c kernel/*.h include/uapi/linux/*.h)
 
-.PHONY: all module tools deps test vm-shell check clean distclean \
+.PHONY: all module _module tools deps test vm-shell check clean distclean \
 	_test _vm-shell _check
 
 all: module tools
@@ -91,7 +91,11 @@ endef
 
 HAVE_KBUILD := $(wildcard Kbuild)
 ifneq ($(HAVE_KBUILD),)
+# One kbuild at a time per build directory (several people may share a tree).
 module:
+	@mkdir -p $(BUILD)
+	@flock $(BUILD)/.$(KVER).lock $(MAKE) --no-print-directory _module
+_module:
 	@test -d $(KDIR) || { echo "make: no kernel headers in $(KDIR) (make deps, or set KDIR)" >&2; exit 1; }
 	$(call sync_src,$(MODDIR))
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) modules
@@ -131,7 +135,8 @@ $(CHECKPATCH):
 		$$top/scripts/const_structs.checkpatch
 	@touch $@
 
-CHECKDIR := $(BUILD)/check/$(KVER)
+# A directory of its own per run: concurrent checks must not share objects.
+CHECKDIR := $(BUILD)/check/$(KVER).$(shell echo $$$$)
 _check: $(CHECKPATCH)
 	@test -n "$(CHECK_FILES)" || { echo "make: nothing to check" >&2; exit 1; }
 	perl $(CHECKPATCH) --strict --no-tree --show-types --quiet --file $(CHECK_FILES)
@@ -139,10 +144,13 @@ _check: $(CHECKPATCH)
 	@rm -rf $(CHECKDIR)
 	$(call sync_src,$(CHECKDIR))
 	@set -o pipefail; \
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(CHECKDIR) C=2 W=1 modules 2>&1 | tee $(BUILD)/check/$(KVER).log; \
-	if grep -E '(warning|error):' $(BUILD)/check/$(KVER).log; then \
-		echo "make check: the lines above are sparse or compiler warnings" >&2; exit 1; \
-	fi
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(CHECKDIR) C=2 W=1 modules 2>&1 | \
+		sed "s|$(CURDIR)/$(CHECKDIR)/||" | tee $(CHECKDIR).log; \
+	rc=$$?; \
+	if grep -E '(warning|error):' $(CHECKDIR).log; then \
+		echo "make check: the lines above are sparse or compiler warnings" >&2; rc=1; \
+	fi; \
+	rm -rf $(CHECKDIR) $(CHECKDIR).log; exit $$rc
 	@echo "  sparse + W=1: clean"
 
 clean:

@@ -295,7 +295,7 @@ wait_until() {
 # proc_state PID: print the state letter of PID (R, S, Z...), or nothing.
 proc_state() {
 	local s
-	read -r s < "/proc/$1/stat" 2> /dev/null || return 1
+	read -r s 2> /dev/null < "/proc/$1/stat" || return 1
 	s=${s##*) }
 	echo "${s%% *}"
 }

@@ -65,7 +65,7 @@ fi
 # --- the run directory, shared writable with the guest -----------------
 outs=$root/build/vm-out
 mkdir -p "$outs"
-run=$(date +%Y%m%d-%H%M%S)-$kver-$mode
+run=$(date +%Y%m%d-%H%M%S)-$kver-$mode-$$
 out=$outs/$run
 mkdir "$out" || die "cannot create $out"
 ln -sfn "$run" "$outs/latest"
