@@ -7,13 +7,9 @@
 #ifndef _TSP_CONN_FMT_H
 #define _TSP_CONN_FMT_H
 
-#ifdef __KERNEL__
 #include <linux/types.h>
-#else
+#ifndef __KERNEL__
 #include <stddef.h>
-#include <stdint.h>
-typedef uint32_t u32;
-typedef uint16_t u16;
 #endif
 
 #define TSP_CONN_HEADER \
@@ -21,14 +17,14 @@ typedef uint16_t u16;
 
 /* Addresses and ports in host byte order. */
 struct tsp_conn_view {
-	u32 from_ip;	/* client */
-	u16 from_port;
-	u32 to_ip;	/* proxy, client side */
-	u16 to_port;
-	u32 local_ip;	/* proxy, server side */
-	u16 local_port;
-	u32 dest_ip;	/* server */
-	u16 dest_port;
+	__u32 from_ip;	/* client */
+	__u16 from_port;
+	__u32 to_ip;	/* proxy, client side */
+	__u16 to_port;
+	__u32 local_ip;	/* proxy, server side */
+	__u16 local_port;
+	__u32 dest_ip;	/* server */
+	__u16 dest_port;
 	const char *state;
 	long expires;	/* seconds, clamped at 0 */
 };

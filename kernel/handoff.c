@@ -7,7 +7,7 @@
  * Exactness, per direction (peer X -> peer Y, source socket x, sink y):
  *  1. The session is published in CUTTING: from then on the PRE_ROUTING
  *     hook keeps every data segment of peer X for itself and gives socket
- *     x only the acknowledgement it carries.
+ *     x only the acknowledgment it carries.
  *  2. synchronize_net() waits for segments that passed the hook before;
  *     lock_sock(x) waits for its backlog.  x's rcv_nxt can no longer move:
  *     it is the cut.  Every byte before it is in x (the proxy reads it);
@@ -264,7 +264,7 @@ static void tsp_set_fin_now(struct tsp_session *s, int x, bool shut)
 	if (tsp_can_activate(s, x)) {
 		tsp_activate(s, x, &out);
 		/* The socket saw that ACK itself; an absorbed FIN still
-		 * needs its fake acknowledgement.
+		 * needs its fake acknowledgment.
 		 */
 		d->sink_done = !d->sink_fin;
 	}
@@ -442,7 +442,7 @@ int tsp_splice_net(int fd_client, int fd_server, u32 flags,
 	}
 
 	*id = s->id;
-	tsp_nl_event(s, TCP_SPLICE_CMD_EVENT_START, false);
+	tsp_nl_event(s, TCP_SPLICE_CMD_EVENT_START);
 	tsp_session_start_timer(s);
 	tsp_session_put(s);		/* ours; the table keeps its own */
 	for (i = 0; i < 2; i++)

@@ -6,7 +6,7 @@
  * spliced connection are translated and sent on the other connection
  * through the local output path (so LOCAL_OUT/POST_ROUTING rules and
  * conntrack still see them), held while a direction is being handed over,
- * or reduced to the acknowledgement the proxy's socket still needs.
+ * or reduced to the acknowledgment the proxy's socket still needs.
  *
  * LOCAL_OUT (before conntrack): segments of the proxy's own sockets on
  * spliced tuples.  The FIN that ends the proxy's writes is the splice
@@ -161,7 +161,7 @@ void tsp_activate(struct tsp_session *s, int x, struct sk_buff_head *out)
 			      d->peer_tsval;
 	d->phase = TSP_ACTIVE;
 	if (s->dir[!x].phase == TSP_ACTIVE || s->dir[!x].pre_fin)
-		tsp_nl_event(s, TCP_SPLICE_CMD_EVENT_HANDOFF, true);
+		tsp_nl_event_locked(s, TCP_SPLICE_CMD_EVENT_HANDOFF);
 	tsp_dbg(s->tn, 1, "session %llu: direction %d active, delta %u\n",
 		s->id, x, d->seq_delta);
 
@@ -258,7 +258,7 @@ static unsigned int tsp_rx(struct tsp_session *s, int i, struct sk_buff *skb,
 		goto out_unlock;
 	}
 
-	/* Socket i still needs this acknowledgement for its own data? */
+	/* Socket i still needs this acknowledgment for its own data? */
 	feed = !r->sink_done;
 	if (p->flags & TCPHDR_ACK) {
 		if (r->phase == TSP_HOLD && after(p->ack, r->sink_una))
@@ -298,7 +298,7 @@ static unsigned int tsp_rx(struct tsp_session *s, int i, struct sk_buff *skb,
 		}
 	}
 
-	/* What reaches socket i: its acknowledgement, never new bytes. */
+	/* What reaches socket i: its acknowledgment, never new bytes. */
 	{
 		struct sock *sk = s->sock[i]->sk;
 		u32 ack = p->ack;

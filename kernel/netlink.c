@@ -166,11 +166,9 @@ static int tsp_nl_fill(struct sk_buff *msg, struct tsp_session *s, u32 portid,
 	return 0;
 }
 
-/*
- * Multicast an event about @s.  @locked: the caller holds s->lock (the
- * packet path, in atomic context).
- */
-void tsp_nl_event(struct tsp_session *s, u8 cmd, bool locked)
+/* Multicast an event about @s.  Caller holds s->lock; atomic context. */
+void tsp_nl_event_locked(struct tsp_session *s, u8 cmd)
+	__must_hold(&s->lock)
 {
 	struct net *net = s->tn->net;
 	struct sk_buff *msg;
@@ -185,11 +183,7 @@ void tsp_nl_event(struct tsp_session *s, u8 cmd, bool locked)
 	hdr = genlmsg_put(msg, 0, 0, &tsp_genl_family, 0, cmd);
 	if (!hdr)
 		goto err;
-	if (!locked)
-		spin_lock_bh(&s->lock);
 	err = tsp_nl_put_session(msg, s);
-	if (!locked)
-		spin_unlock_bh(&s->lock);
 	if (err)
 		goto err;
 	genlmsg_end(msg, hdr);
@@ -198,6 +192,13 @@ void tsp_nl_event(struct tsp_session *s, u8 cmd, bool locked)
 	return;
 err:
 	nlmsg_free(msg);
+}
+
+void tsp_nl_event(struct tsp_session *s, u8 cmd)
+{
+	spin_lock_bh(&s->lock);
+	tsp_nl_event_locked(s, cmd);
+	spin_unlock_bh(&s->lock);
 }
 
 static int tsp_nl_splice(struct sk_buff *skb, struct genl_info *info)

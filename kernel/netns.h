@@ -88,7 +88,7 @@ struct tsp_net {
 	struct rhashtable table;
 	atomic_t count;
 	struct list_head list;
-	spinlock_t list_lock;
+	spinlock_t list_lock;	/* writers of @list */
 	int sysctl[__TSP_SYS_MAX];
 	struct ctl_table *sysctl_table;
 	struct ctl_table_header *sysctl_hdr;

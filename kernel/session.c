@@ -316,7 +316,7 @@ void tsp_session_destroy(struct tsp_session *s, enum tsp_end_reason why,
 	if (why == TSP_END_FLUSH || why == TSP_END_UNLOAD)
 		tsp_reset_peers(s);
 	tsp_count_end(tn, s->reason);
-	tsp_nl_event(s, TCP_SPLICE_CMD_EVENT_END, false);
+	tsp_nl_event(s, TCP_SPLICE_CMD_EVENT_END);
 	tsp_dbg(tn, 1, "session %llu ended (reason %u)\n", s->id, s->reason);
 
 	/* Handlers check TSP_F_DEAD under s->lock before holding a

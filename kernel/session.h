@@ -10,12 +10,12 @@
  * (socket b, peer S).  dir[i] describes the segments that arrive from
  * peer i and leave towards peer 1-i: they carry peer i's data (whose
  * "source" socket is sock[i] and "sink" socket is sock[1-i]) and peer i's
- * acknowledgements of the data flowing the other way (dir[1-i]).
+ * acknowledgments of the data flowing the other way (dir[1-i]).
  *
  * Handoff of one direction (see Documentation/design.rst):
  *   CUTTING  the session is in the table but the cut is not fixed yet:
  *            every data segment from the peer is held (a copy), the
- *            socket only gets its acknowledgement.
+ *            socket only gets its acknowledgment.
  *   HOLD     cut = source socket's rcv_nxt: the source socket has every
  *            byte before it and will never see one after it (EOF for the
  *            proxy).  Later data is held until the sink socket's own data
@@ -160,7 +160,7 @@ struct tsp_session {
 	struct tsp_net *tn;
 	u64 id;
 	refcount_t ref;
-	spinlock_t lock;
+	spinlock_t lock;		/* see "Locking" above */
 	unsigned long flags;		/* TSP_F_* bits, atomic */
 	bool drained;
 	kuid_t uid;			/* creator, for netlink visibility */
@@ -214,13 +214,15 @@ static inline int tsp_splice(int fd_client, int fd_server, u32 flags, u64 *id)
 {
 	return tsp_splice_net(fd_client, fd_server, flags, NULL, id);
 }
+
 void tsp_activate(struct tsp_session *s, int x, struct sk_buff_head *out);
 void tsp_handoff_poll(struct tsp_session *s);
 
 /* netlink.c */
 int tsp_netlink_init(void);
 void tsp_netlink_exit(void);
-void tsp_nl_event(struct tsp_session *s, u8 cmd, bool locked);
+void tsp_nl_event(struct tsp_session *s, u8 cmd);
+void tsp_nl_event_locked(struct tsp_session *s, u8 cmd);
 
 /* hooks.c: transmit what the packet path or the handoff produced */
 void tsp_xmit_queue(struct tsp_session *s, int out_side,

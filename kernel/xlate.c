@@ -226,7 +226,7 @@ int tsp_rewrite(struct sk_buff *skb, const struct tsp_pkt *p,
 
 /*
  * Turn a segment from a peer into what its proxy socket should see: the
- * acknowledgement only (@trim), with @seq at the socket's rcv_nxt and @ack
+ * acknowledgment only (@trim), with @seq at the socket's rcv_nxt and @ack
  * clamped by the caller to what the socket really sent.
  */
 int tsp_make_feed(struct sk_buff *skb, const struct tsp_pkt *p, u32 seq,

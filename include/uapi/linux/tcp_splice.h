@@ -5,7 +5,7 @@
  * A proxy holding two established TCP sockets (one accepted from the
  * client, one connected to the server) asks the kernel to splice them:
  * from then on the module forwards every segment of one connection onto
- * the other, rewriting addresses, ports, sequence/acknowledgement numbers,
+ * the other, rewriting addresses, ports, sequence/acknowledgment numbers,
  * TCP options and checksums.
  *
  * Control entry points:
@@ -142,6 +142,7 @@ enum tcp_splice_cmd {
 	TCP_SPLICE_CMD_EVENT_END,
 	__TCP_SPLICE_CMD_MAX,
 };
+
 #define TCP_SPLICE_CMD_MAX (__TCP_SPLICE_CMD_MAX - 1)
 
 enum tcp_splice_attr {
@@ -175,6 +176,7 @@ enum tcp_splice_attr {
 	TCP_SPLICE_A_SESSIONS_ACTIVE,	/* u32 */
 	__TCP_SPLICE_A_MAX,
 };
+
 #define TCP_SPLICE_A_MAX (__TCP_SPLICE_A_MAX - 1)
 
 enum tcp_splice_end {
