@@ -23,9 +23,11 @@ SHELL := /bin/bash
 KVER_FALLBACK := 6.1.0-56-amd64
 kver_of_meta = $(shell dpkg-query -W -f='$${Depends}' $(1) 2>/dev/null | \
 	sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
+# kver_in_boot X.Y: the newest X.Y.*-amd64 release with a kernel in /boot.
+kver_in_boot = $(shell ls /boot/vmlinuz-$(1).*-amd64 2>/dev/null | sort -V | tail -n 1 | sed 's|^/boot/vmlinuz-||')
 KVER_DEFAULT := $(call kver_of_meta,linux-image-amd64)
 ifeq ($(KVER_DEFAULT),)
-KVER_DEFAULT := $(patsubst /boot/vmlinuz-%,%,$(lastword $(sort $(wildcard /boot/vmlinuz-6.1.*-amd64))))
+KVER_DEFAULT := $(call kver_in_boot,6.1)
 endif
 ifeq ($(KVER_DEFAULT),)
 KVER_DEFAULT := $(KVER_FALLBACK)
@@ -41,8 +43,9 @@ endif
 ifeq ($(KVER),)
 override KVER := $(KVER_DEFAULT)
 else ifeq ($(findstring -,$(KVER)),)
-# A short version such as 6.12: the release of linux-image-6.12-amd64.
-override KVER := $(or $(call kver_of_meta,linux-image-$(KVER)-amd64),$(KVER))
+# A short version such as 6.12: the release of linux-image-6.12-amd64, or
+# the newest 6.12.*-amd64 in /boot (KVER=6.1: the default package).
+override KVER := $(or $(call kver_of_meta,linux-image-$(KVER)-amd64),$(call kver_in_boot,$(KVER)),$(KVER))
 endif
 KDIR ?= /usr/src/linux-headers-$(KVER)
 
