@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Names of states, end reasons, events and counters; error texts. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <linux/tcp_splice.h>
+
+#include "tcpsplice.h"
+
+/* The library's enums are the ABI's, value for value. */
+_Static_assert((int)TSP_STATE_MAX == (int)TCP_SPLICE_S_MAX, "states");
+_Static_assert((int)TSP_STATE_SYNACK == (int)TCP_SPLICE_S_SYNACK, "states");
+_Static_assert((int)TSP_STATE_CLOSE_WAIT == (int)TCP_SPLICE_S_CLOSE_WAIT, "states");
+_Static_assert((int)TSP_END_UNLOAD == (int)TCP_SPLICE_END_UNLOAD, "end reasons");
+_Static_assert((int)TSP_END_FLUSH == (int)TCP_SPLICE_END_FLUSH, "end reasons");
+_Static_assert((int)TSP_STAT_KNOWN == (int)__TCP_SPLICE_STAT_MAX, "counters");
+_Static_assert((int)TSP_STAT_OFO_PURGED == (int)TCP_SPLICE_STAT_OFO_PURGED, "counters");
+_Static_assert((int)TSP_STAT_DROP_NO_ROUTE == (int)TCP_SPLICE_STAT_DROP_NO_ROUTE,
+	       "counters");
+_Static_assert(TSP_STAT_KNOWN <= TSP_STATS_MAX, "counters");
+_Static_assert((int)TSP_SPLICE_DRAINED == (int)TCP_SPLICE_F_DRAINED, "flags");
+
+static const char *const state_names[TSP_STATE_MAX] = {
+	[TSP_STATE_NONE]	= "NONE",
+	[TSP_STATE_ESTABLISHED]	= "ESTABLISHED",
+	[TSP_STATE_SYN_SENT]	= "SYN_SENT",
+	[TSP_STATE_SYN_RECV]	= "SYN_RECV",
+	[TSP_STATE_FIN_WAIT]	= "FIN_WAIT",
+	[TSP_STATE_TIME_WAIT]	= "TIME_WAIT",
+	[TSP_STATE_CLOSE]	= "CLOSE",
+	[TSP_STATE_CLOSE_WAIT]	= "CLOSE_WAIT",
+	[TSP_STATE_LAST_ACK]	= "LAST_ACK",
+	[TSP_STATE_LISTEN]	= "LISTEN",
+	[TSP_STATE_SYNACK]	= "SYNACK",
+};
+
+static const char *const end_names[TSP_END_MAX] = {
+	[TSP_END_NONE]		= "none",
+	[TSP_END_FIN]		= "fin",
+	[TSP_END_RST]		= "rst",
+	[TSP_END_TIMEOUT]	= "timeout",
+	[TSP_END_FLUSH]		= "flush",
+	[TSP_END_UNLOAD]	= "unload",
+};
+
+/* The /proc/net/stat/tcp_splice names (kernel/stats.c). */
+static const char *const stat_names[TSP_STAT_KNOWN] = {
+	[TSP_STAT_SESSIONS_CREATED]		= "sessions_created",
+	[TSP_STAT_SESSIONS_ENDED_FIN]		= "sessions_ended_fin",
+	[TSP_STAT_SESSIONS_ENDED_RST]		= "sessions_ended_rst",
+	[TSP_STAT_SESSIONS_ENDED_TIMEOUT]	= "sessions_ended_timeout",
+	[TSP_STAT_SESSIONS_ENDED_FLUSH]		= "sessions_ended_flush",
+	[TSP_STAT_SPLICE_REFUSED]		= "splice_refused",
+	[TSP_STAT_PKTS_C2S]			= "pkts_c2s",
+	[TSP_STAT_BYTES_C2S]			= "bytes_c2s",
+	[TSP_STAT_PKTS_S2C]			= "pkts_s2c",
+	[TSP_STAT_BYTES_S2C]			= "bytes_s2c",
+	[TSP_STAT_HELD]				= "held",
+	[TSP_STAT_FED]				= "fed",
+	[TSP_STAT_SILENCED]			= "silenced",
+	[TSP_STAT_FIN_ABSORBED]			= "fin_absorbed",
+	[TSP_STAT_DROP_HOLD_FULL]		= "drop_hold_full",
+	[TSP_STAT_DROP_BAD_CSUM]		= "drop_bad_csum",
+	[TSP_STAT_DROP_MALFORMED]		= "drop_malformed",
+	[TSP_STAT_DROP_NO_ROUTE]		= "drop_no_route",
+	[TSP_STAT_DROP_SYN]			= "drop_syn",
+	[TSP_STAT_DROP_OUT_OF_WINDOW]		= "drop_out_of_window",
+	[TSP_STAT_DROP_FRAGMENT]		= "drop_fragment",
+	[TSP_STAT_DROP_CLOSED]			= "drop_closed",
+	[TSP_STAT_DROP_NOMEM]			= "drop_nomem",
+	[TSP_STAT_OFO_PURGED]			= "ofo_purged",
+};
+
+const char *tsp_state_name(unsigned int state)
+{
+	return state < TSP_STATE_MAX ? state_names[state] : NULL;
+}
+
+int tsp_state_from_name(const char *name)
+{
+	int i;
+
+	if (!name)
+		return -1;
+	for (i = 0; i < TSP_STATE_MAX; i++)
+		if (!strcasecmp(name, state_names[i]))
+			return i;
+	return -1;
+}
+
+const char *tsp_end_reason_name(unsigned int reason)
+{
+	return reason < TSP_END_MAX ? end_names[reason] : NULL;
+}
+
+const char *tsp_event_name(unsigned int type)
+{
+	switch (type) {
+	case TSP_EVENT_START:
+		return "start";
+	case TSP_EVENT_HANDOFF:
+		return "handoff";
+	case TSP_EVENT_END:
+		return "end";
+	default:
+		return NULL;
+	}
+}
+
+const char *tsp_stat_name(unsigned int i)
+{
+	return i < TSP_STAT_KNOWN ? stat_names[i] : NULL;
+}
+
+const char *tsp_strerror(int err)
+{
+	const char *s;
+
+	if (err < 0)
+		err = -err;
+	s = strerrordesc_np(err);	/* thread-safe, unlike strerror */
+	return s ? s : "Unknown error";
+}
