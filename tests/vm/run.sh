@@ -69,8 +69,6 @@ run=$(date +%Y%m%d-%H%M%S)-$kver-$mode-$$
 out=$outs/$run
 mkdir "$out" || die "cannot create $out"
 ln -sfn "$run" "$outs/latest"
-# keep the 20 newest runs
-ls -1d "$outs"/2*/ 2> /dev/null | head -n -20 | xargs -r rm -rf
 {
 	printf 'TSP_KO=%q\n' "$ko"
 	printf 'TSP_TOOLS=%q\n' "$root/build/tools"
