@@ -6,9 +6,8 @@
 # in the first 30 lines of the case.  Exit 0 = pass, 77 = skip, anything
 # else = fail.  A case also fails when the kernel log it caused shows a
 # splat, or when the module cannot be unloaded after it.
-# Between cases: leftover processes (of the case's process group or in any
-# other network namespace) are killed, every network namespace is deleted
-# and the module is unloaded.
+# Between cases: every process the case left behind is killed, every
+# network namespace is deleted and the module is unloaded.
 # Output: one PASS/FAIL/SKIP line per case, the tail of each failing case's
 # log, and "N passed, N failed, N skipped" last (also in $TSP_OUT/summary).
 # Each case's output goes to $TSP_OUT/<case>.log, its kernel messages to
@@ -62,15 +61,29 @@ case_timeout() {
 	done < "$1"
 }
 
-# Kill what the case left behind, drop all namespaces, unload the module.
+# pids of this runner and its ancestors: the only user processes that may
+# survive a case.
+keep=" "
+p=$$
+while [ "$p" -gt 0 ]; do
+	keep+="$p "
+	read -r st < "/proc/$p/stat" || break
+	st=${st##*) }
+	read -r _ p _ <<< "$st"
+done
+
+# Kill what the case left behind (any user process but ours, daemons that
+# left the case's process group included), drop all namespaces, unload
+# the module.
 cleanup() {
 	local pgid=$1 p n killed=0
 	kill -KILL -- "-$pgid" 2> /dev/null
 	for p in /proc/[0-9]*; do
-		[ "${p#/proc/}" = 1 ] && continue
-		if [ -e "$p/ns/net" ] && ! [ "$p/ns/net" -ef /proc/self/ns/net ]; then
-			kill -KILL "${p#/proc/}" 2> /dev/null && killed=1
-		fi
+		n=${p#/proc/}
+		[[ $keep == *" $n "* ]] && continue
+		# kernel threads have no executable
+		[ -e "$p/exe" ] || continue
+		kill -KILL "$n" 2> /dev/null && killed=1
 	done
 	[ $killed = 1 ] && nap 0.2
 	for n in /run/netns/*; do

@@ -78,7 +78,7 @@ ln -sfn "$run" "$outs/latest"
 } > "$out/guest.env"
 : > "$out/runner.log"
 
-append="console=ttyS0 loglevel=5 pci=noacpi cryptomgr.notests=1 panic=-1"
+append="console=ttyS0 loglevel=5 printk.devkmsg=on pci=noacpi cryptomgr.notests=1 panic=-1"
 append+=" mitigations=off rcupdate.rcu_cpu_stall_timeout=60"
 append+=" tsp_root=$root tsp_out=$out tsp_mode=$mode"
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
