@@ -207,6 +207,23 @@ static void proxy_pair(int *fc, int *fs)
 	est_conn(fs, &a2);
 }
 
+/* A fresh socket accepted from a client / connected to a server. */
+static int FC(void)
+{
+	int c, a;
+
+	est_conn(&c, &a);
+	return a;
+}
+
+static int FS(void)
+{
+	int c, a;
+
+	est_conn(&c, &a);
+	return c;
+}
+
 static int tcp_state(int fd)
 {
 	struct tcp_info ti;
@@ -381,6 +398,9 @@ int main(int argc, char **argv)
 		check("ebusy-swapped", splice_req(fs, fc2, 0, NULL), EBUSY);
 		/* the unspliced ones were not taken by the refused requests */
 		check("ok-legacy", splice_req(fc2, fs2, 0, &sid2), 0);
+		/* a legacy-spliced pair is busy too */
+		check("ebusy-legacy-client", splice_req(fc2, FS(), 0, NULL), EBUSY);
+		check("ebusy-legacy-server", splice_req(FC(), fs2, TCP_SPLICE_F_DRAINED, NULL), EBUSY);
 	}
 	{
 		struct tcp_splice_req r[2];
@@ -406,7 +426,12 @@ int main(int argc, char **argv)
 		nok++;
 	}
 
-	/* --- descriptors ---------------------------------------------------- */
+	/*
+	 * --- descriptors ----------------------------------------------------
+	 * The pair (fc, fs) serves the descriptor checks and is spliced at the
+	 * end; the other checks pair their odd socket with a fresh one, so that
+	 * a wrong success does not spoil the checks after it.
+	 */
 	proxy_pair(&fc, &fs);
 	bad = dup(fs);
 	close(bad);		/* a number that is certainly not open */
@@ -425,8 +450,8 @@ int main(int argc, char **argv)
 
 		if (u < 0 || connect(u, (void *)&L4.addr, L4.len) < 0)
 			tsp_die(prog, "UDP socket: %s", strerror(errno));
-		check("eprotonosupport-udp", splice_req(fc, u, 0, NULL), EPROTONOSUPPORT);
-		check("eprotonosupport-udp-client", splice_req(u, fs, 0, NULL), EPROTONOSUPPORT);
+		check("eprotonosupport-udp", splice_req(FC(), u, 0, NULL), EPROTONOSUPPORT);
+		check("eprotonosupport-udp-client", splice_req(u, FS(), 0, NULL), EPROTONOSUPPORT);
 	}
 	{
 		int sv[2];
@@ -434,7 +459,7 @@ int main(int argc, char **argv)
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 			tsp_die(prog, "socketpair: %s", strerror(errno));
 		/* not IPv4 and not TCP: either errno is right */
-		check2("eafnosupport-unix", splice_req(fc, sv[0], 0, NULL), EAFNOSUPPORT,
+		check2("eafnosupport-unix", splice_req(FC(), sv[0], 0, NULL), EAFNOSUPPORT,
 		       EPROTONOSUPPORT);
 	}
 	{
@@ -445,8 +470,8 @@ int main(int argc, char **argv)
 		} else if (est_conn_to(&l6, AF_INET6, 0, NULL, 0, &c, &a) < 0) {
 			skipped("eafnosupport-ipv6", "IPv6 connect failed");
 		} else {
-			check("eafnosupport-ipv6-server", splice_req(fc, c, 0, NULL), EAFNOSUPPORT);
-			check("eafnosupport-ipv6-client", splice_req(a, fs, 0, NULL), EAFNOSUPPORT);
+			check("eafnosupport-ipv6-server", splice_req(FC(), c, 0, NULL), EAFNOSUPPORT);
+			check("eafnosupport-ipv6-client", splice_req(a, FS(), 0, NULL), EAFNOSUPPORT);
 		}
 	}
 	{
@@ -463,14 +488,14 @@ int main(int argc, char **argv)
 		if (est_conn_to(&L4, AF_INET6, 0, (void *)&m, sizeof(m), &c, &a) < 0)
 			skipped("eafnosupport-v4mapped", "v4-mapped connect failed");
 		else
-			check("eafnosupport-v4mapped", splice_req(fc, c, 0, NULL), EAFNOSUPPORT);
+			check("eafnosupport-v4mapped", splice_req(FC(), c, 0, NULL), EAFNOSUPPORT);
 	}
 	{
 		/* MPTCP: a TCP-like stream socket that is not TCP */
 		if (est_conn_to(&L4, AF_INET, 262 /* IPPROTO_MPTCP */, NULL, 0, &c, &a) < 0)
 			skipped("eprotonosupport-mptcp", "no MPTCP");
 		else
-			check("eprotonosupport-mptcp", splice_req(fc, c, 0, NULL), EPROTONOSUPPORT);
+			check("eprotonosupport-mptcp", splice_req(FC(), c, 0, NULL), EPROTONOSUPPORT);
 	}
 	{
 		/* kTLS: a TCP socket with an upper layer protocol */
@@ -479,7 +504,7 @@ int main(int argc, char **argv)
 			snprintf(why, sizeof(why), "TCP_ULP tls: %s", strerror(errno));
 			skipped("eprotonosupport-ktls", why);
 		} else {
-			check("eprotonosupport-ktls", splice_req(fc, c, 0, NULL), EPROTONOSUPPORT);
+			check("eprotonosupport-ktls", splice_req(FC(), c, 0, NULL), EPROTONOSUPPORT);
 		}
 	}
 
@@ -487,9 +512,9 @@ int main(int argc, char **argv)
 	{
 		int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-		check("enotconn-unconnected", splice_req(t, fs, 0, NULL), ENOTCONN);
-		check("eopnotsupp-listening", splice_req(L4.fd, fs, 0, NULL), EOPNOTSUPP);
-		check("eopnotsupp-listening-server", splice_req(fc, L4.fd, 0, NULL), EOPNOTSUPP);
+		check("enotconn-unconnected", splice_req(t, FS(), 0, NULL), ENOTCONN);
+		check("eopnotsupp-listening", splice_req(L4.fd, FS(), 0, NULL), EOPNOTSUPP);
+		check("eopnotsupp-listening-server", splice_req(FC(), L4.fd, 0, NULL), EOPNOTSUPP);
 	}
 	{
 		/* SYN_SENT: the accept queue of a backlog-0 listener is full */
@@ -513,21 +538,21 @@ int main(int argc, char **argv)
 			if (c2 < 0 || tcp_state(c2) != 2 /* TCP_SYN_SENT */)
 				skipped("enotconn-syn-sent", "could not hold a socket in SYN_SENT");
 			else
-				check("enotconn-syn-sent", splice_req(fc, c2, 0, NULL), ENOTCONN);
+				check("enotconn-syn-sent", splice_req(FC(), c2, 0, NULL), ENOTCONN);
 		}
 	}
 	{
 		/* half-closed by us: FIN_WAIT */
 		est_conn(&c, &a);
 		shutdown(c, SHUT_WR);
-		check("enotconn-shut-wr", splice_req(fc, c, 0, NULL), ENOTCONN);
+		check("enotconn-shut-wr", splice_req(FC(), c, 0, NULL), ENOTCONN);
 		/* half-closed by the peer: CLOSE_WAIT */
 		est_conn(&c, &a);
 		shutdown(c, SHUT_WR);
 		if (wait_state(a, 8 /* TCP_CLOSE_WAIT */) < 0)
 			skipped("enotconn-close-wait", "peer FIN not seen");
 		else
-			check("enotconn-close-wait", splice_req(a, fs, 0, NULL), ENOTCONN);
+			check("enotconn-close-wait", splice_req(a, FS(), 0, NULL), ENOTCONN);
 		/* reset */
 		est_conn(&c, &a);
 		{
@@ -539,7 +564,7 @@ int main(int argc, char **argv)
 		if (wait_state(a, 7 /* TCP_CLOSE */) < 0)
 			skipped("enotconn-reset", "peer RST not seen");
 		else
-			check("enotconn-reset", splice_req(a, fs, 0, NULL), ENOTCONN);
+			check("enotconn-reset", splice_req(a, FS(), 0, NULL), ENOTCONN);
 	}
 	{
 		/* the same socket twice */
@@ -556,8 +581,8 @@ int main(int argc, char **argv)
 			printf("FAIL exdev-setup %s\n", why);
 			nfail++;
 		} else {
-			check("exdev-server", splice_req(fc, x, 0, NULL), EXDEV);
-			check("exdev-client", splice_req(x, fs, TCP_SPLICE_F_DRAINED, NULL), EXDEV);
+			check("exdev-server", splice_req(FC(), x, 0, NULL), EXDEV);
+			check("exdev-client", splice_req(x, FS(), TCP_SPLICE_F_DRAINED, NULL), EXDEV);
 		}
 	}
 	/* and this pair, refused so often, still splices */
