@@ -6,7 +6,7 @@
  *   receiver can verify every byte without a second copy of the data;
  * - a small SHA-256;
  * - size / number parsing with K and M suffixes (KiB, MiB);
- * - monotonic time, errno names, a few socket helpers.
+ * - monotonic time, errno names, address resolution, marker files.
  *
  * Everything is static inline so that a tool that does not use a helper
  * still builds with -Wall -Wextra -Werror.
@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 /* ------------------------------------------------------------------ */
 /* Deterministic stream                                                 */
@@ -332,11 +334,23 @@ static inline void tsp_die(const char *prog, const char *fmt, ...)
 	exit(2);
 }
 
-static inline int tsp_set_nonblock(int fd)
+/* HOST (NULL: any) and PORT to a socket address; exits on failure. */
+static inline void tsp_resolve(const char *prog, const char *host, const char *port, int passive,
+			       struct sockaddr_storage *ss, socklen_t *len)
 {
-	int fl = fcntl(fd, F_GETFL);
+	struct addrinfo hints, *res;
+	int rc;
 
-	return (fl < 0) ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc)
+		tsp_die(prog, "cannot resolve %s:%s: %s", host ? host : "*", port, gai_strerror(rc));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
 }
 
 /* Create @path (empty) if it does not exist; used for ready/marker files. */

@@ -219,23 +219,6 @@ static void parse_args(int argc, char **argv)
 	opt.sport = pos[2];
 }
 
-static void resolve(const char *host, const char *port, int passive, struct sockaddr_storage *ss,
-		    socklen_t *len)
-{
-	struct addrinfo hints, *res;
-	int rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc)
-		tsp_die(prog, "cannot resolve %s:%s: %s", host ? host : "*", port, gai_strerror(rc));
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-}
 
 /* ------------------------------------------------------------------ */
 
@@ -677,8 +660,8 @@ int main(int argc, char **argv)
 		fputs(line, f);
 		fclose(f);
 	}
-	resolve(opt.shost, opt.sport, 0, &srv_ss, &srv_len);
-	resolve(opt.bind_addr, opt.lport, 1, &lss, &llen);
+	tsp_resolve(prog, opt.shost, opt.sport, 0, &srv_ss, &srv_len);
+	tsp_resolve(prog, opt.bind_addr, opt.lport, 1, &lss, &llen);
 	lfd = socket(lss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (lfd < 0)
 		tsp_die(prog, "socket: %s", strerror(errno));

@@ -240,24 +240,6 @@ static void parse_args(int argc, char **argv)
 
 /* ------------------------------------------------------------------ */
 
-static int resolve(const char *host, const char *port, int passive, struct sockaddr_storage *ss,
-		   socklen_t *len)
-{
-	struct addrinfo hints, *res;
-	int rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc)
-		tsp_die(prog, "cannot resolve %s:%s: %s", host ? host : "*", port, gai_strerror(rc));
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
 
 static void addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
@@ -297,7 +279,7 @@ static int bind_local(int fd, int family, const char *addr, const char *port)
 	struct sockaddr_storage ss;
 	socklen_t l;
 
-	resolve(addr, port ? port : "0", 1, &ss, &l);
+	tsp_resolve(prog, addr, port ? port : "0", 1, &ss, &l);
 	if (ss.ss_family != family)
 		tsp_die(prog, "--bind address family differs from the peer's");
 	return bind(fd, (void *)&ss, l);
@@ -917,7 +899,7 @@ int main(int argc, char **argv)
 	start = tsp_now_ms();
 
 	if (opt.mode == 'c' || opt.mode == 'p')
-		resolve(opt.host, opt.port, 0, &peer_ss, &peer_len);
+		tsp_resolve(prog, opt.host, opt.port, 0, &peer_ss, &peer_len);
 	if (opt.mode == 'p')
 		return do_probe();
 
@@ -936,7 +918,7 @@ int main(int argc, char **argv)
 		socklen_t l;
 		int one = 1;
 
-		resolve(opt.bind_addr, opt.port, 1, &ss, &l);
+		tsp_resolve(prog, opt.bind_addr, opt.port, 1, &ss, &l);
 		lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (lfd < 0)
 			tsp_die(prog, "socket: %s", strerror(errno));
