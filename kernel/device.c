@@ -28,12 +28,16 @@ static long tsp_ioctl_splice(void __user *uarg)
 	if (req.version != TCP_SPLICE_ABI_VERSION || req.reserved ||
 	    (req.flags & ~TCP_SPLICE_F_ALL))
 		return -EINVAL;
+	/* Fail on an unwritable result before the session exists. */
+	if (put_user(0ULL, (u64 __user *)(uarg +
+			offsetof(struct tcp_splice_req, session_id))))
+		return -EFAULT;
 	err = tsp_splice(req.fd_client, req.fd_server, req.flags, &id);
 	if (err)
 		return err;
 	if (put_user(id, (u64 __user *)(uarg +
 			offsetof(struct tcp_splice_req, session_id))))
-		return -EFAULT;
+		return -EFAULT;	/* unmapped meanwhile; the session lives */
 	return 0;
 }
 

@@ -63,9 +63,35 @@ static int tsp_check_sock(struct socket *sock)
 		return -EBUSY;
 #ifdef CONFIG_TCP_MD5SIG
 	if (rcu_access_pointer(tcp_sk(sk)->md5sig_info))
+		return -ENOPROTOOPT;	/* signed segments can't be rewritten */
+#endif
+#if defined(CONFIG_TCP_AO) && defined(TSP_HAVE_TCP_AO)
+	if (rcu_access_pointer(tcp_sk(sk)->ao_info))
 		return -ENOPROTOOPT;
 #endif
 	return 0;
+}
+
+/* EBUSY if @sock is already part of a session (of its namespace). */
+static int tsp_check_spliced(struct socket *sock)
+{
+	const struct inet_sock *inet = inet_sk(sock->sk);
+	struct tsp_net *tn = tsp_pernet(sock_net(sock->sk));
+	struct tsp_key key = {
+		.saddr = inet->inet_daddr,
+		.daddr = inet->inet_saddr,
+		.sport = inet->inet_dport,
+		.dport = inet->inet_sport,
+	};
+	bool busy;
+	u8 side;
+
+	if (sock->sk->sk_family != AF_INET)
+		return 0;	/* refused later, with its own errno */
+	rcu_read_lock();
+	busy = tsp_lookup(tn, &key, &side);
+	rcu_read_unlock();
+	return busy ? -EBUSY : 0;
 }
 
 /*
@@ -369,6 +395,9 @@ int tsp_splice_net(int fd_client, int fd_server, u32 flags,
 	if (sock[0] == sock[1])
 		goto out_put;
 	for (i = 0; i < 2; i++) {
+		err = tsp_check_spliced(sock[i]);
+		if (err)
+			goto out_put;
 		lock_sock(sock[i]->sk);
 		err = tsp_check_sock(sock[i]);
 		release_sock(sock[i]->sk);
@@ -404,8 +433,10 @@ int tsp_splice_net(int fd_client, int fd_server, u32 flags,
 	err = tsp_session_insert(s);
 	if (err)
 		goto out_free;
-	/* 2. Wait for segments that slipped past before, then cut. */
-	synchronize_net();
+	/* 2. Wait for segments that slipped past before, then cut.  The
+	 * expedited grace period keeps a splice call in the sub-ms range.
+	 */
+	synchronize_rcu_expedited();
 	err = tsp_cut(s);
 	if (err) {
 		tsp_session_abort(s);
@@ -417,8 +448,12 @@ int tsp_splice_net(int fd_client, int fd_server, u32 flags,
 		for (i = 0; i < 2 && !err; i++)
 			err = tsp_move_unread(s, i);
 		if (err) {
-			/* A peer went away while we moved its bytes. */
+			/* A peer went away (or a signal came) while we moved
+			 * its bytes: the session cannot be completed.
+			 */
 			tsp_session_destroy(s, TSP_END_RST, false);
+			if (err == -ERESTARTSYS)
+				err = -EINTR;
 			goto out_free;
 		}
 		for (i = 0; i < 2; i++)
@@ -455,5 +490,7 @@ out_put:
 	for (i = 0; i < 2; i++)
 		if (sock[i])
 			sockfd_put(sock[i]);
+	tsp_stat_inc(tsp_pernet(want_net ?: current->nsproxy->net_ns),
+		     TSP_STAT_SPLICE_REFUSED);
 	return err;
 }

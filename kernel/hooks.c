@@ -66,6 +66,8 @@ static void tsp_fwd_params(struct tsp_session *s, int i,
 		rw->ack = r->cut;
 		rw->tsecr = r->peer_tsval;
 	}
+	if (s->ts_max_valid[o] && before(rw->tsval, s->ts_max[o]))
+		rw->tsval = s->ts_max[o];
 	rw->ws_in = d->ws_in;
 	rw->ws_out = d->ws_out;
 	rw->ts_keep = d->ts_out;
@@ -112,6 +114,10 @@ static int tsp_fwd_one(struct tsp_session *s, int i, struct sk_buff *skb,
 	if (err)
 		return err;
 
+	if (p->ts_off && rw.ts_keep) {
+		s->ts_max[!i] = rw.tsval;
+		s->ts_max_valid[!i] = true;
+	}
 	d->pkts++;
 	d->bytes += p->paylen;
 	tsp_stat_inc(tn, i ? TSP_STAT_PKTS_S2C : TSP_STAT_PKTS_C2S);
@@ -153,6 +159,7 @@ void tsp_activate(struct tsp_session *s, int x, struct sk_buff_head *out)
 	struct tsp_pkt p;
 
 	d->seq_delta = d->fin - d->cut;
+	d->sent_nxt = d->fin;	/* the module's stream starts here */
 	if (d->ts_in && d->ts_out)
 		/* Continue the sink socket's clock from now on: PAWS at the
 		 * sink peer compares against what that socket sent last.
@@ -438,6 +445,24 @@ static unsigned int tsp_tx_sock(struct tsp_session *s, int i,
 		pass = k->phase != TSP_ACTIVE;
 	} else {
 		pass = k->phase != TSP_ACTIVE || src->phase != TSP_ACTIVE;
+		/* Once the module speaks for this connection, a bare ACK of
+		 * the socket (acknowledging bytes before the cut) must use
+		 * the current sequence number, or the peer sees it as stale
+		 * and answers with a duplicate ACK.
+		 */
+		if (pass && k->phase == TSP_ACTIVE &&
+		    after(k->sent_nxt, p->seq) &&
+		    tsp_set_seq(skb, p, k->sent_nxt))
+			pass = false;
+	}
+	if (pass && p->ts_off) {
+		if (s->ts_max_valid[i] && before(p->tsval, s->ts_max[i])) {
+			if (tsp_set_tsval(skb, p, s->ts_max[i]))
+				pass = false;
+		} else {
+			s->ts_max[i] = p->tsval;
+			s->ts_max_valid[i] = true;
+		}
 	}
 	spin_unlock_bh(&s->lock);
 	tsp_xmit_queue(s, i, &actq);
@@ -534,7 +559,7 @@ void tsp_xmit_queue(struct tsp_session *s, int o, struct sk_buff_head *q)
 		skb->dev = rt->dst.dev;
 		skb->protocol = htons(ETH_P_IP);
 		skb->mark = READ_ONCE(sk->sk_mark);
-		skb->sk = NULL;
+		skb_orphan(skb);	/* TPROXY/bpf_sk_assign left a ref */
 		iph->ttl = ip4_dst_hoplimit(&rt->dst);
 		ip_local_out(net, NULL, skb);
 	}

@@ -70,12 +70,20 @@ unsigned int tsp_state_timeout(struct tsp_net *tn, u8 state)
 	return tsp_sysctl(tn, map[state]);
 }
 
-/* Caller holds s->lock (or owns @s exclusively). */
+/*
+ * Caller holds s->lock (or owns @s exclusively).  A shorter timeout
+ * (TIME_WAIT, CLOSE ...) brings the timer forward; a longer one is seen
+ * by the timer when it fires and re-arms.
+ */
 void tsp_session_set_state(struct tsp_session *s, u8 state)
 {
+	unsigned long exp;
+
+	exp = jiffies + (unsigned long)tsp_state_timeout(s->tn, state) * HZ;
 	s->state = state;
-	WRITE_ONCE(s->expires,
-		   jiffies + (unsigned long)tsp_state_timeout(s->tn, state) * HZ);
+	WRITE_ONCE(s->expires, exp);
+	if (test_bit(TSP_F_READY, &s->flags) && !tsp_dead(s))
+		timer_reduce(&s->timer, exp);
 }
 
 /* Caller is in an RCU read-side section (the netfilter hooks are). */
@@ -341,7 +349,6 @@ void tsp_session_abort(struct tsp_session *s)
 {
 	if (!tsp_session_unlink(s))
 		return;
-	tsp_stat_inc(s->tn, TSP_STAT_SPLICE_REFUSED);
 	tsp_session_put(s);
 }
 
@@ -394,7 +401,8 @@ static void tsp_work_fn(struct work_struct *w)
 void tsp_session_start_timer(struct tsp_session *s)
 {
 	set_bit(TSP_F_READY, &s->flags);
-	mod_timer(&s->timer, jiffies + HZ / 10);
+	mod_timer(&s->timer, tsp_handoff_pending(s) ?
+		  jiffies + HZ / 10 : READ_ONCE(s->expires));
 }
 
 /*

@@ -174,6 +174,14 @@ struct tsp_session {
 
 	struct tsp_dir dir[2];
 
+	/*
+	 * TSval high-water mark towards peer o, whoever sent it (the module
+	 * or the proxy's socket o): PAWS at the peer only accepts a stream
+	 * that never goes back.  Under @lock.
+	 */
+	u32 ts_max[2];
+	bool ts_max_valid[2];
+
 	u8 state;			/* enum tcp_splice_state */
 	u8 reason;			/* enum tsp_end_reason */
 	unsigned long expires;		/* jiffies; READ_ONCE outside @lock */

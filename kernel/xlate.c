@@ -275,6 +275,36 @@ int tsp_make_feed(struct sk_buff *skb, const struct tsp_pkt *p, u32 seq,
 	return 0;
 }
 
+/* Move a bare ACK of a proxy socket to the current sequence number. */
+int tsp_set_seq(struct sk_buff *skb, const struct tsp_pkt *p, u32 seq)
+{
+	u8 old[sizeof(struct tcphdr)];
+	struct tcphdr *th;
+
+	th = tsp_writable_th(skb, p);
+	if (!th)
+		return -ENOMEM;
+	memcpy(old, th, sizeof(old));
+	th->seq = htonl(seq);
+	tsp_fix_check(skb, th, old, sizeof(old));
+	return 0;
+}
+
+/* Raise the TSval of a segment of a proxy socket (see ts_max). */
+int tsp_set_tsval(struct sk_buff *skb, const struct tsp_pkt *p, u32 tsval)
+{
+	u8 old[TSP_MAX_THLEN];
+	struct tcphdr *th;
+
+	th = tsp_writable_th(skb, p);
+	if (!th)
+		return -ENOMEM;
+	memcpy(old, th, p->thlen);
+	put_unaligned_be32(tsval, (u8 *)th + p->ts_off + 2);
+	tsp_fix_check(skb, th, old, p->thlen);
+	return 0;
+}
+
 /* Remove FIN from a segment of a proxy socket (the splice point). */
 int tsp_clear_fin(struct sk_buff *skb, const struct tsp_pkt *p)
 {

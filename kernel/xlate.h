@@ -52,5 +52,7 @@ int tsp_rewrite(struct sk_buff *skb, const struct tsp_pkt *p,
 int tsp_make_feed(struct sk_buff *skb, const struct tsp_pkt *p, u32 seq,
 		  u32 ack, bool trim, bool strip_sack);
 int tsp_clear_fin(struct sk_buff *skb, const struct tsp_pkt *p);
+int tsp_set_seq(struct sk_buff *skb, const struct tsp_pkt *p, u32 seq);
+int tsp_set_tsval(struct sk_buff *skb, const struct tsp_pkt *p, u32 tsval);
 
 #endif /* _TSP_XLATE_H */

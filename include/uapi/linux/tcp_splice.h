@@ -52,7 +52,7 @@
  * @fd_server:	socket connected to the server (connection B).
  * @flags:	TCP_SPLICE_F_*.
  * @reserved:	must be zero.
- * @session_id:	out: id of the new session (also in netlink and /proc).
+ * @session_id:	out: id of the new session (as in netlink GET and events).
  */
 struct tcp_splice_req {
 	__u32 size;
@@ -80,7 +80,8 @@ struct tcp_splice_req {
  *                    half-closed)
  *   ELOOP            both descriptors refer to the same socket
  *   EXDEV            the sockets live in different network namespaces
- *   EBUSY            a socket is already spliced
+ *   EBUSY            a socket is already spliced, or in TCP repair mode
+ *   ENOSPC           the namespace's max_sessions limit is reached
  *   ENOPROTOOPT      the two connections use TCP options the module
  *                    cannot translate between (e.g. MD5 signatures,
  *                    timestamps on one side only)
@@ -88,6 +89,12 @@ struct tcp_splice_req {
  *   E2BIG            request larger than known with non-zero tail
  *   EFAULT           bad pointer
  *   ENOMEM           out of memory
+ *   EPIPE, ECONNRESET, EINTR
+ *                    drained callers only: moving the bytes the proxy left
+ *                    unread failed (a peer went away, or a signal came);
+ *                    the session is ended and both connections closed.
+ * The session id is reported back (ioctl: @session_id) and appears in
+ * netlink GET/DUMP and events.
  */
 
 /* Session states, as listed in /proc/net/tcp_splice_conn (ancestor's names). */
