@@ -36,7 +36,19 @@ read -r up _ < /proc/uptime
 read -r rel < /proc/sys/kernel/osrelease
 echo "runner: guest up ${up}s, kernel $rel, TESTS='$TESTS'"
 
-$BB dmesg -c >> "$TSP_OUT/dmesg.log" 2> /dev/null
+
+# take_kmsg FILE: move the kernel log so far into FILE (and dmesg.log);
+# set splat to its lines that match SPLAT.
+take_kmsg() {
+	local l kl
+	$BB dmesg -c > "$1" 2> /dev/null
+	mapfile -t kl < "$1"
+	[ ${#kl[@]} -gt 0 ] && printf '%s\n' "${kl[@]}" >> "$TSP_OUT/dmesg.log"
+	splat=()
+	for l in "${kl[@]}"; do
+		[[ $l =~ $SPLAT ]] && splat+=("$l")
+	done
+}
 
 matches() {
 	local n=$1 g r=1
@@ -124,8 +136,16 @@ done
 
 # Each case is a job of its own (set -m: own process group), watched by a
 # subshell that kills the group on timeout: no timeout(1) process needed.
-set -m
 pass=0 fail=0 skip=0
+# A splat while booting fails the run too.
+take_kmsg "$TSP_OUT/boot.dmesg"
+if [ ${#splat[@]} -gt 0 ]; then
+	echo "FAIL boot (kernel log shows: ${splat[0]})"
+	tail_log "$TSP_OUT/boot.dmesg" 40
+	fail=$((fail + 1))
+fi
+
+set -m
 for f in "${cases[@]}"; do
 	name=${f##*/}
 	name=${name%.sh}
@@ -152,13 +172,7 @@ for f in "${cases[@]}"; do
 	[ -e "/run/tsp-timeout.$name" ] && why="timed out after ${tmo}s"
 	cleanup "$cpid" || why="module $MOD could not be unloaded after the case"
 	echo "tsp: case $name end rc=$rc" > /dev/kmsg
-	$BB dmesg -c > "$TSP_OUT/$name.dmesg" 2> /dev/null
-	mapfile -t kl < "$TSP_OUT/$name.dmesg"
-	[ ${#kl[@]} -gt 0 ] && printf '%s\n' "${kl[@]}" >> "$TSP_OUT/dmesg.log"
-	splat=()
-	for l in "${kl[@]}"; do
-		[[ $l =~ $SPLAT ]] && splat+=("$l")
-	done
+	take_kmsg "$TSP_OUT/$name.dmesg"
 	us=$((${t1/./} - ${t0/./}))
 	dt=$((us / 1000000)).$((us / 100000 % 10))
 	[ ${#splat[@]} -gt 0 ] && why="kernel log shows: ${splat[0]}"

@@ -107,7 +107,6 @@ wait $tpid
 t1=${EPOCHREALTIME/./}
 wall=$(( (t1 - t0) / 1000000 )).$(( (t1 - t0) / 100000 % 10 ))
 
-fail_extra=0
 if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
 	echo "vm: QEMU killed after $((tmo + 120))s (host timeout)"
 elif [ $qrc -ne 0 ]; then
@@ -119,26 +118,46 @@ fi
 # and the full dmesg the runner saved.
 hits=$(cat "$out/console.log" "$out/dmesg.log" 2> /dev/null | tr -d '\r' |
 	grep -nE "$SPLAT" | head -n 5)
-if [ -n "$hits" ]; then
-	echo "FAIL kernel-log (splat in the guest's kernel log)"
+splat_context() {
+	local f
 	for f in console.log dmesg.log; do
-		[ -f "$out/$f" ] || continue
+		tr -d '\r' 2> /dev/null < "$out/$f" | grep -qE "$SPLAT" || continue
 		tr -d '\r' < "$out/$f" | grep -nE -B 3 -A 25 "$SPLAT" | head -n 80 |
 			sed "s|^|    $f:|"
 		break
 	done
+}
+
+if [ ! -s "$out/summary" ] || [ ! -f "$out/exit" ]; then
+	# No summary: the guest crashed or hung.  Blame the case that was
+	# running (its start marker has no end marker), count what reported.
+	cur=$(tr -d '\r' < "$out/console.log" | sed -n 's/.*tsp: case \([^ ]*\) start$/\1/p' | tail -n 1)
+	tr -d '\r' < "$out/console.log" | grep -q "tsp: case $cur end" && cur=
+	p=$(grep -c '^PASS ' "$out/runner.log")
+	f=$(grep -c '^FAIL ' "$out/runner.log")
+	s=$(grep -c '^SKIP ' "$out/runner.log")
+	echo "FAIL ${cur:-vm} (the guest never reported: crash or timeout; see $out/console.log)"
+	if [ -n "$hits" ]; then
+		splat_context
+	else
+		tr -d '\r' < "$out/console.log" | tail -n 30 | sed 's/^/    | /'
+	fi
+	echo "vm: ${wall}s wall, logs in $out"
+	summary "$p" $((f + 1)) "$s"
+	exit 1
+fi
+
+# The runner fails the case (or the boot) a splat shows up in; only what
+# it could not see is a failure of its own here.
+fail_extra=0
+if [ -n "$hits" ] && grep -q 'kernel log shows: ' "$out/runner.log"; then
+	echo "vm: kernel splat(s), reported above; kernel logs: $out/console.log, $out/dmesg.log"
+elif [ -n "$hits" ]; then
+	echo "FAIL kernel-log (splat in the guest's kernel log)"
+	splat_context
 	fail_extra=1
 fi
 
-if [ ! -s "$out/summary" ] || [ ! -f "$out/exit" ]; then
-	echo "FAIL vm (the guest never reported: crash or timeout; see $out/console.log)"
-	tr -d '\r' < "$out/console.log" | tail -n 30 | sed 's/^/    | /'
-	p=0 f=0 s=0
-	[ -s "$out/summary" ] && read -r p _ f _ s _ < "$out/summary"
-	echo "vm: ${wall}s wall"
-	summary "${p:-0}" $((${f:-0} + 1 + fail_extra)) "${s:-0}"
-	exit 1
-fi
 rc=$(cat "$out/exit")
 read -r p _ f _ s _ < "$out/summary"
 if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
