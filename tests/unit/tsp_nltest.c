@@ -408,6 +408,13 @@ static int r_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	return NL_STOP;
 }
 
+static int r_seq_ok(struct nl_msg *m, void *arg)
+{
+	(void)m;
+	(void)arg;
+	return NL_OK;
+}
+
 static struct nl_sock *raw_sock(int *family)
 {
 	struct nl_sock *sk = nl_socket_alloc();
@@ -419,7 +426,9 @@ static struct nl_sock *raw_sock(int *family)
 	*family = genl_ctrl_resolve(sk, TCP_SPLICE_GENL_NAME);
 	if (*family < 0)
 		return NULL;
+	/* raw messages carry their own sequence numbers: no checks */
 	nl_socket_disable_seq_check(sk);
+	nl_socket_disable_auto_ack(sk);
 	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -432,6 +441,7 @@ static void raw_send(struct nl_sock *sk, const void *buf, size_t len, struct rre
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_CUSTOM);
 
 	memset(r, 0, sizeof(*r));
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, r_seq_ok, NULL);
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, r_valid, r);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, r_ack, r);
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, r_finish, r);
@@ -445,8 +455,8 @@ static void raw_send(struct nl_sock *sk, const void *buf, size_t len, struct rre
 		int e = nl_recvmsgs(sk, cb);
 
 		if (e < 0 && !r->done) {
-			if (e == -NLE_AGAIN)
-				r->err = -2;	/* no answer within 2 s */
+			/* -2: no answer within 2 s; -3: libnl refused the answer */
+			r->err = e == -NLE_AGAIN ? -2 : -3;
 			break;
 		}
 	}
@@ -537,7 +547,8 @@ static void expect(struct nl_sock *sk, const char *name, struct rq *q, int want,
 	if (ok && ext)
 		ok = r.extack[0] && strstr(r.extack, ext);
 	printf("%s %s errno=%s expected=%s extack='%s'%s\n", ok ? "ok" : "FAIL", name,
-	       r.err == -2 ? "NOREPLY" : r.err == -1 ? "SENDFAIL" : tsu_errname(r.err),
+	       r.err == -2 ? "NOREPLY" : r.err == -1 ? "SENDFAIL" :
+	       r.err == -3 ? "BADREPLY" : tsu_errname(r.err),
 	       tsu_errname(want), r.extack,
 	       ext ? (*ext ? " (extack required)" : " (some extack required)") : "");
 	raw_fails += !ok;
@@ -677,12 +688,13 @@ static uint32_t rnd(void)
 
 static void fuzz_one(struct rq *q, int fam, uint64_t live_id)
 {
-	static const uint8_t cmds[] = { 1, 1, 2, 2, 2, 3, 4, 4, 0, 5, 6, 7, 8, 99 };
+	static const uint8_t cmds[] = { 1, 1, 1, 2, 2, 2, 2, 3, 3, 4, 4, 0, 5, 6, 7, 8, 99 };
 	static const size_t lens[] = { 0, 1, 2, 3, 4, 4, 4, 5, 7, 8, 8, 8, 9, 12, 16 };
-	uint16_t fl = RN(3) == 0 ? NLM_F_DUMP : 0;
+	uint8_t cmd = cmds[RN(sizeof(cmds))];
+	uint16_t fl = RN(cmd == TCP_SPLICE_CMD_GET ? 2 : 12) == 0 ? NLM_F_DUMP : 0;
 	int nattr = (int)RN(7), i;
 
-	rq_init(q, fam, cmds[RN(sizeof(cmds))], fl);
+	rq_init(q, fam, cmd, fl);
 	if (RN(10) == 0)
 		((struct genlmsghdr *)(q->b + NLMSG_HDRLEN))->version = (uint8_t)RN(256);
 	for (i = 0; i < nattr; i++) {

@@ -105,6 +105,8 @@ static inline int tsu_relay(struct tsu_dir *d, int timeout_ms)
 		for (i = 0; i < 2; i++) {
 			struct tsu_dir *x = &d[i];
 
+			if (x->off == x->len)		/* all written: reuse */
+				x->off = x->len = 0;
 			if (x->eof && x->off == x->len && !x->shut) {
 				shutdown(x->dst, SHUT_WR);
 				x->shut = 1;
@@ -142,8 +144,6 @@ static inline int tsu_relay(struct tsu_dir *d, int timeout_ms)
 			if (!p[i].revents)
 				continue;
 			if (idx[i] < 2) {
-				if (x->off == x->len)
-					x->off = x->len = 0;
 				n = read(x->src, x->buf + x->len, TSU_BUF - x->len);
 				if (n == 0)
 					x->eof = 1;
