@@ -7,6 +7,8 @@
 #
 # Everything of a run lands in build/vm-out/<run>/ (console.log, runner.log,
 # per-case logs, dmesg.log); build/vm-out/latest points at the last one.
+# Environment: TSP_TIMEOUT (guest run timeout, s), TSP_VM_MEM (guest RAM),
+# TSP_VM_SLOTS (test VMs allowed at once on this machine, default nproc).
 # The guest kernel (vmlinux extracted from /boot/vmlinuz-KVER) and the
 # initramfs are cached in build/cache/KVER/.
 # Exit 0 only if the guest reported, every case passed or skipped, and the
@@ -91,6 +93,29 @@ if [ $mode = shell ]; then
 	echo "vm: interactive guest $kver; console log in $out/console.log; 'exit' powers off (or Ctrl-a x)"
 	exec "${qemu[@]}" -chardev "stdio,id=con,mux=on,signal=off,logfile=$out/console.log" \
 		-serial chardev:con -mon chardev=con,mode=readline
+fi
+
+# At most TSP_VM_SLOTS test VMs (default: one per host CPU) run at once on
+# this machine, whichever tree they come from: TCG guests oversubscribing
+# the host get slow enough to trip timeouts and lockup detectors.
+# TSP_VM_SLOTS=0 turns the limit off.
+slots=${TSP_VM_SLOTS:-$(nproc)}
+if [ "$slots" -gt 0 ] 2> /dev/null; then
+	lockdir=/run/lock
+	[ -d $lockdir ] && [ -w $lockdir ] || lockdir=/tmp
+	waited=0
+	while :; do
+		for ((i = 0; i < slots; i++)); do
+			exec {slotfd}> "$lockdir/tcp_splice-vm-slot.$i"
+			flock -n $slotfd && break 2
+			exec {slotfd}>&-
+		done
+		if [ $waited = 0 ]; then
+			echo "vm: $slots test VM(s) already running on this machine; waiting for one to end"
+			waited=1
+		fi
+		sleep 2
+	done
 fi
 
 echo "vm: booting $kver ($(basename "$kernel")), results in $out"
