@@ -1,8 +1,9 @@
 # tcp_splice top-level Makefile.
 #
-#   make                    module for KVER + test tools
+#   make                    module for KVER + test tools + userland
 #   make module [KVER=..] [KDIR=..] [W=1]
 #   make tools              tests/tools/*.c -> build/tools/*
+#   make userland           make -C userland (into build/userland/)
 #   make deps [KVER=..]     install build and test dependencies (apt-get)
 #   make test [KVER=..] [TESTS=glob]   build, boot the test VM, run the suite
 #   make vm-shell [KVER=..] interactive test VM
@@ -71,10 +72,16 @@ CHECKPATCH_DIR := $(BUILD)/cache/checkpatch
 CHECKPATCH := $(CHECKPATCH_DIR)/scripts/checkpatch.pl
 CHECK_FILES := $(wildcard kernel/*.c kernel/*.h include/uapi/linux/*.h)
 
-.PHONY: all module _module tools deps test vm-shell check clean distclean \
+.PHONY: all module _module tools userland deps test vm-shell check clean distclean \
 	_test _vm-shell _check
 
-all: module tools
+# userland/ has a Makefile of its own (libtcpsplice, tcpspliceadm, switchd).
+HAVE_USERLAND := $(wildcard userland/Makefile)
+
+all: module tools $(if $(HAVE_USERLAND),userland)
+
+userland:
+	$(if $(HAVE_USERLAND),$(MAKE) -C userland,@echo "make: no userland/Makefile yet")
 
 deps:
 	@tests/vm/deps.sh $(KVER_ARG)
@@ -157,7 +164,8 @@ _check: $(CHECKPATCH)
 	@echo "  sparse + W=1: clean"
 
 clean:
-	rm -rf $(BUILD)/[0-9]* $(BUILD)/custom $(BUILD)/check $(BUILD)/tools $(BUILD)/vm-out
+	rm -rf $(BUILD)/[0-9]* $(BUILD)/custom $(BUILD)/check $(BUILD)/tools $(BUILD)/vm-out \
+		$(BUILD)/userland
 
 distclean:
 	rm -rf $(BUILD)
