@@ -443,6 +443,7 @@ int http_parse(const char *buf, size_t head_len, struct http_req *r, const char 
 	}
 	if (r->minor == 1 && !nhost)
 		FAIL(400, "HTTP/1.1 request without Host");
+	r->authority = auth;
 	if (auth.len || (r->flags & (HR_CONNECT | HR_ABS_FORM))) {
 		if (parse_host(buf + auth.off, auth.len, r->host, sizeof(r->host)) < 0 ||
 		    !r->host[0])
@@ -519,11 +520,27 @@ size_t http_rewrite(const char *buf, const struct http_req *r, unsigned int how,
 		for (int i = 0; i < r->nhdrs; i++)
 			if (r->hdrs[i].kind == HH_XFF)
 				last_xff = i;
-	PUTN(buf + r->line.off, r->line.len);
-	PUTS("\r\n");
+	if (r->flags & HR_ABS_FORM) {
+		/* origin form towards the server, the authority as Host */
+		PUTN(buf + r->method.off, r->method.len);
+		PUTS(" ");
+		if (!r->path.len || buf[r->path.off] != '/')
+			PUTS("/");	/* "http://h" and "http://h?q" */
+		PUTN(buf + r->path.off, r->path.len);
+		PUTS(" ");
+		PUTN(buf + r->line.off + r->line.len - 8, 8);
+		PUTS("\r\nHost: ");
+		PUTN(buf + r->authority.off, r->authority.len);
+		PUTS("\r\n");
+	} else {
+		PUTN(buf + r->line.off, r->line.len);
+		PUTS("\r\n");
+	}
 	for (int i = 0; i < r->nhdrs; i++) {
 		const struct http_hdr *h = &r->hdrs[i];
 
+		if (h->kind == HH_HOST && (r->flags & HR_ABS_FORM))
+			continue;
 		if (close && (h->kind == HH_CONNECTION || h->kind == HH_KEEPALIVE ||
 			      h->kind == HH_PROXY_CONN || nominated(buf, r, h)))
 			continue;

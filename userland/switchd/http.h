@@ -42,6 +42,7 @@ struct http_req {
 	size_t start;		/* offset of the request line (after any
 				 * leading empty lines) */
 	struct http_span method, target, path, line;
+	struct http_span authority;	/* absolute-form or CONNECT target's */
 	int minor;		/* HTTP/1.<minor> (0 or 1) */
 	unsigned int flags;
 	uint64_t content_length;
@@ -76,8 +77,11 @@ int http_parse(const char *buf, size_t head_len, struct http_req *r,
 /*
  * http_rewrite - write the head to forward into out (at most cap bytes):
  * the request line and header lines with CRLF line ends, minus what
- * RW_CLOSE drops, plus X-Forwarded-For and Connection: close.  Returns the
- * length, or 0 if cap is too small.
+ * RW_CLOSE drops, plus X-Forwarded-For and Connection: close.  An
+ * absolute-form target ("GET http://host/p HTTP/1.1") is forwarded in
+ * origin form ("GET /p HTTP/1.1") with "Host: host" replacing any Host
+ * header (RFC 9112 3.2.2 and 7.2).  Returns the length, or 0 if cap is
+ * too small.
  */
 size_t http_rewrite(const char *buf, const struct http_req *r, unsigned int how,
 		    const char *xff, char *out, size_t cap);

@@ -29,8 +29,6 @@
 #include "switchd.h"
 #include "tcpsplice.h"
 
-void sess_handoff_result(struct sess *s, int err, uint64_t id);
-
 /* ---- the wrapper: the one place that calls the library to splice ----- */
 
 static struct tsp_handle **th;		/* one per splice thread */
@@ -101,7 +99,7 @@ struct job {
 	struct sess *s;
 	int cfd, sfd;
 	int err;
-	uint64_t id;
+	uint64_t id, rx_c, rx_s;
 	struct job *next;
 };
 
@@ -136,6 +134,11 @@ static void *splice_thread(void *arg)
 		pthread_mutex_unlock(&mu);
 
 		j->err = kern_splice(idx, j->cfd, j->sfd, &j->id);
+		if (!j->err) {
+			/* frozen at the cut: what crossed before the module */
+			j->rx_c = tcp_rx_bytes(j->cfd);
+			j->rx_s = tcp_rx_bytes(j->sfd);
+		}
 
 		pthread_mutex_lock(&mu);
 		j->next = done;
@@ -218,7 +221,7 @@ void handoff_done_event(void)
 
 		list = j->next;
 		inflight--;
-		sess_handoff_result(j->s, j->err, j->id);
+		sess_handoff_result(j->s, j->err, j->id, j->rx_c, j->rx_s);
 		free(j);
 	}
 }
@@ -244,6 +247,7 @@ struct kpend {
 	uint64_t t0, t_handoff;
 	struct conf *conf;
 	struct server *server;
+	uint32_t seen;			/* poll generation it was last seen in */
 	struct kpend *next;
 };
 
@@ -353,7 +357,7 @@ void kern_track(struct sess *s)
 	k->lr = (struct logrec){
 		.sid = s->id, .ksid = s->ksid, .cli = k->cli, .lis = k->lis, .be = k->be,
 		.srv = k->srv, .srvaddr = k->srvaddr, .mode = "kernel", .req = k->req,
-		.host = k->host, .note = k->note, .c2s = s->pre_c2s, .s2c = s->pre_s2c,
+		.host = k->host, .note = k->note, .c2s = s->cut_c2s, .s2c = s->cut_s2c,
 	};
 	W.nkern++;
 	if (!W.events_ok) {
@@ -391,6 +395,7 @@ static int on_event(const struct tsp_event *ev, void *arg)
 	return 0;
 }
 
+
 void kern_events_read(void)
 {
 	for (int i = 0; i < 64; i++) {
@@ -416,17 +421,49 @@ void kern_events_read(void)
 	}
 }
 
-static bool kalive(struct kpend *k, struct tsp_session_info *info)
+static struct kpend *tab_find(uint64_t id)
 {
-	return tsp_get(evh, k->ksid, info) != -ENOENT;
+	if (!tab_size)
+		return NULL;
+	for (struct kpend *k = tab[slot(id, tab_size)]; k; k = k->next)
+		if (k->ksid == id)
+			return k;
+	return NULL;
 }
 
-/* Every few seconds, when events were lost: look the records up. */
+static uint32_t poll_gen;
+
+static int on_dump(const struct tsp_session_info *si, void *arg)
+{
+	struct kpend *k = tab_find(si->id);
+
+	(void)arg;
+	if (!k)
+		return 0;
+	k->seen = poll_gen;
+	/* both directions finished: the exchange is over, only the
+	 * module's TIME_WAIT record is left */
+	if (si->state == TSP_STATE_TIME_WAIT) {
+		tab_remove(k->ksid);
+		kfinish(k, si->bytes_c2s, si->bytes_s2c, "fin");
+	}
+	return 0;
+}
+
+/*
+ * Once a second while sessions are in the kernel: read the pending
+ * events, then dump the sessions (one netlink round trip): a session in
+ * TIME_WAIT is logged now rather than when its record expires; one that
+ * is gone without an end event (events lost) is logged as "unknown".
+ */
 void kern_sweep(void)
 {
-	struct tsp_session_info info;
-
-	if (!events_lost || !tab_n || !evh)
+	if (!tab_n || !evh)
+		return;
+	if (W.events_ok)
+		kern_events_read();
+	poll_gen++;
+	if (tsp_dump(evh, NULL, on_dump, NULL) < 0)
 		return;
 	for (size_t i = 0; i < tab_size; i++) {
 		struct kpend **pp = &tab[i];
@@ -434,7 +471,7 @@ void kern_sweep(void)
 		while (*pp) {
 			struct kpend *k = *pp;
 
-			if (W.now - k->t_handoff < 2000 || kalive(k, &info)) {
+			if (k->seen == poll_gen || W.now - k->t_handoff < 2000) {
 				pp = &k->next;
 				continue;
 			}
@@ -443,20 +480,19 @@ void kern_sweep(void)
 			kfinish(k, 0, 0, "unknown");
 		}
 	}
-	if (!tab_n)
-		events_lost = false;
+	events_lost = false;
 }
 
 static void sweep_fire(struct timer *t)
 {
 	kern_sweep();
-	timer_arm_in(t, 5000);
+	timer_arm_in(t, 1000);
 }
 
 void kern_start_sweep(void)
 {
 	timer_init(&sweep_tm, sweep_fire, NULL);
-	timer_arm_in(&sweep_tm, 5000);
+	timer_arm_in(&sweep_tm, 1000);
 }
 
 int kern_pending(void)
@@ -479,7 +515,8 @@ void kern_detach_all(void)
 			memset(&info, 0, sizeof(info));
 			live = evh && tsp_get(evh, k->ksid, &info) == 0;
 			kfinish(k, live ? info.bytes_c2s : 0, live ? info.bytes_s2c : 0,
-				live ? "detached" : "unknown");
+				!live ? "unknown" : info.state == TSP_STATE_TIME_WAIT ? "fin"
+				: "detached");
 		}
 	}
 }

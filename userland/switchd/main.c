@@ -484,12 +484,35 @@ static int serve(struct conf *c)
 	return rc;
 }
 
-static void raise_nofile(void)
+/*
+ * Descriptors: two sockets per session, two pipes per direction in pipe
+ * mode; the default limits (1024/4096) are far too low.  Root may also
+ * raise the hard limit (up to fs.nr_open).
+ */
+static void raise_nofile(int max_conn)
 {
 	struct rlimit rl;
+	rlim_t want = (rlim_t)max_conn * 6 + 1024;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "r");
+	unsigned long nr_open = 1048576;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max > (1 << 20) ? (1 << 20) : rl.rlim_max;
+	if (f) {
+		if (fscanf(f, "%lu", &nr_open) != 1)
+			nr_open = 1048576;
+		fclose(f);
+	}
+	if (want > nr_open)
+		want = nr_open;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_max < want) {
+		struct rlimit r2 = { want, want };
+
+		if (setrlimit(RLIMIT_NOFILE, &r2) == 0)
+			return;
+	}
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
@@ -812,7 +835,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	srandom((unsigned int)(time(NULL) ^ getpid()));
-	raise_nofile();
+	raise_nofile(c->max_conn);
 	if (log_open(c->log) < 0) {
 		fprintf(stderr, "switchd: log %s: %s\n", c->log, strerror(errno));
 		return 1;

@@ -268,12 +268,19 @@ uint64_t sess_s2c(const struct sess *s)
 	return s->d[1].bytes + (s->status ? s->out_off : 0);
 }
 
+/*
+ * The log's byte counts: c2s is what the client sent (received by its
+ * socket), s2c what the server sent, or the size of switchd's own
+ * response.  The same definition in every mode (TCP_INFO).
+ */
 static void sess_close(struct sess *s, const char *end, bool rst)
 {
-	uint64_t c2s = s->status ? 0 : sess_c2s(s), s2c = sess_s2c(s);
+	uint64_t c2s, s2c;
 
 	if (s->state == ST_DEAD)
 		return;
+	c2s = tcp_rx_bytes(s->cev.fd);
+	s2c = s->status ? s->out_off : tcp_rx_bytes(s->sev.fd);
 	if (s->srv) {
 		s->srv->c2s += c2s;
 		s->srv->s2c += s2c;
@@ -716,8 +723,6 @@ extern int handoff_submit(struct sess *s);
 
 static void begin_handoff(struct sess *s)
 {
-	s->pre_c2s = sess_c2s(s);
-	s->pre_s2c = sess_s2c(s);
 	timer_stop(&s->tm);
 	s->state = ST_HANDOFF;
 	if (handoff_submit(s) < 0) {
@@ -749,7 +754,7 @@ static void start_relay(struct sess *s)
 			m = SPLICE_PIPE;
 		}
 	}
-	s->mode = s->want_kernel ? SPLICE_KERNEL : m;
+	s->mode = m;	/* SPLICE_KERNEL once (if) the handoff succeeds */
 	s->d[0].copy = s->d[1].copy = m == SPLICE_COPY;
 	s->state = ST_RELAY;
 	s->last_io = W.now;
@@ -1003,10 +1008,12 @@ static void sess_timeout(struct timer *t)
 
 /* ---- the handoff's outcome (main thread) ------------------------------ */
 
-void sess_handoff_result(struct sess *s, int err, uint64_t id)
+void sess_handoff_result(struct sess *s, int err, uint64_t id, uint64_t rx_c, uint64_t rx_s)
 {
 	if (!err) {
 		s->ksid = id;
+		s->cut_c2s = rx_c;
+		s->cut_s2c = rx_s;
 		kern_track(s);		/* takes over the log line and srv->cur */
 		s->counted = false;
 		close_fd(&s->cev, false);

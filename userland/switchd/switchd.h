@@ -230,7 +230,8 @@ struct sess {
 	int mode;		/* SPLICE_KERNEL/PIPE/COPY: what carries the data */
 	int want_kernel;	/* hand off when possible */
 	struct dir d[2];	/* 0: client -> server, 1: server -> client */
-	uint64_t pre_c2s, pre_s2c;	/* bytes relayed before a handoff */
+	uint64_t cut_c2s, cut_s2c;	/* bytes received from each peer when
+					 * the kernel took over (TCP_INFO) */
 	int status;		/* switchd's own response code, 0 if none */
 	const char *end;	/* end reason */
 	char note[64];		/* e.g. "fallback: ..." */
@@ -283,7 +284,8 @@ void sess_event(struct evh *h, uint32_t events);
 void sess_run(struct sess *s);
 void sess_reap(void);
 void sess_close_all(const char *end);
-void sess_handoff_result(struct sess *s, int err, uint64_t id);
+void sess_handoff_result(struct sess *s, int err, uint64_t id, uint64_t rx_c,
+			 uint64_t rx_s);
 const char *sess_state_name(int st);
 int effective_mode(const struct listener *l, const struct conf *c);
 uint64_t sess_c2s(const struct sess *s);
@@ -344,6 +346,9 @@ void log_line(const char *line, size_t len);
 
 /* main.c */
 void worker_apply_conf(struct conf *c);
+
+/* tcpinfo.c */
+uint64_t tcp_rx_bytes(int fd);
 
 /* util */
 int set_nonblock(int fd);

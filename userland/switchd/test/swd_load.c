@@ -4,7 +4,7 @@
  * (status, length, every body byte against a file, the X-Server header).
  *
  *   swd_load [-c CONC] [-n TOTAL] [-H HOST] [-p PATH] [-X METHOD]
- *            [--body FILE] [--raw FILE] [--http10] [--close]
+ *            [--body FILE] [--raw FILE] [--http10] [--close] [--shut]
  *            [--expect-status N] [--expect-file FILE] [--expect-len N]
  *            [--timeout SECS] [-v] ADDR:PORT
  *
@@ -12,6 +12,7 @@
  *   ok=N fail=N elapsed_ms=N rps=N bytes=N status_200=N server_NAME=N err_...=N
  * and exits 0 when every request passed.  --raw sends FILE verbatim as
  * the whole request (bad-input tests); the status is still counted.
+ * --shut half-closes each connection once its request is sent.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,6 +60,7 @@ static size_t expect_len;
 static int64_t expect_clen = -1;
 static int expect_status = 200;
 static int verbose;
+static bool shut_after;
 
 static uint64_t ok, failed, total_bytes, started, finished;
 static uint64_t err_connect, err_reset, err_timeout, err_mismatch, err_status, err_short;
@@ -257,10 +259,13 @@ static void io(int ep, struct conn *c, uint32_t events)
 		}
 		c->sent += (size_t)n;
 	}
-	if (c->sent >= reqlen) {
+	if (c->sent >= reqlen && c->st == C_IO) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 
 		epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+		if (shut_after)
+			shutdown(c->fd, SHUT_WR);
+		c->st = C_IO + 1;	/* request sent */
 	}
 	for (;;) {
 		char buf[65536];
@@ -373,6 +378,8 @@ int main(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--http10")) {
 			http10 = true;
+		} else if (!strcmp(a, "--shut")) {
+			shut_after = true;
 		} else if (!strcmp(a, "--close")) {
 			close_hdr = true;
 		} else if (!strcmp(a, "--expect-status") && v) {
@@ -406,7 +413,8 @@ int main(int argc, char **argv)
 		conc = total;
 	if (conc < 1)
 		conc = 1;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+	rl.rlim_cur = rl.rlim_max = 65536;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
