@@ -1,0 +1,146 @@
+#!/bin/bash
+# switchd: the same functional tests in each splice mode (kernel, pipe,
+# copy): routing by Host (exact and wildcard) and by path prefix, default
+# backend, files of 0 B to 4 MiB byte-exact, a 1 MiB upload echoed back,
+# X-Forwarded-For and Connection: close on the forwarded head, HTTP/1.0,
+# an upgrade request keeping its Connection header, a keep-alive tunnel
+# listener, a TCP-mode listener, 100 checked requests 20 at a time, and a
+# log line per session with the mode and the bytes (from the module's end
+# events in kernel mode).
+# timeout: 600
+. "$TSP_ROOT/tests/lib.sh"
+. "$TSP_ROOT/tests/demo/swd_lib.bash"
+
+need_switchd
+need_cmd curl
+topo_up --extra 1
+mod_load
+
+www A A 0 1 1K 256K 4M
+www B B 1K
+mkdir -p B/b && echo B > B/b/name
+head -c 1M /dev/urandom > up.bin
+start_httpd server "$SRV_A:80" A "$PWD/A"
+start_httpd server1 "$SRV_B:80" B "$PWD/B"
+
+cat > sw.conf << EOF
+global
+    stats-socket $SWD_SOCK
+    timeout client-header 3s
+    timeout connect 2s
+
+listener web
+    bind $VIP:8080
+    route host a.example backend A
+    route host b.example backend B
+    route host *.wild.example backend B
+    route path /b/ backend B
+    default-backend A
+
+listener tunnel
+    bind $VIP:8081
+    keepalive tunnel
+    default-backend A
+
+listener raw
+    bind $VIP:8082
+    mode tcp
+    default-backend B
+
+backend A
+    server a1 $SRV_A:80
+
+backend B
+    server b1 $SRV_B:80
+EOF
+in_ns proxy "$SWITCHD" -t -f sw.conf > /dev/null || fail "switchd -t rejects the configuration"
+
+# check_get PATH HOST EXPECT_SERVER [FILE]: 200, X-Server, body (= FILE).
+check_get() {
+	local r
+	: > got.bin	# curl writes no file for an empty body
+	r=$(get "$1" "$2" got.bin) || fail "$MODE: curl $2$1 failed"
+	[ "${r%% *}" = 200 ] || fail "$MODE: $2$1: status ${r%% *}"
+	[ "$(hdr_value X-Server)" = "$3" ] || fail "$MODE: $2$1 served by '$(hdr_value X-Server)', expected $3"
+	if [ -n "${4:-}" ]; then
+		assert_same_file got.bin "$4" "$MODE: $2$1"
+	fi
+}
+
+for MODE in kernel pipe copy; do
+	: > "$SWD_LOG"
+	start_switchd sw.conf -m $MODE
+	[ "$(swd_info kernel_splice)" = yes ] || fail "$MODE: switchd sees no tcp_splice"
+
+	check_get /name a.example A A/name
+	check_get /name b.example B B/name
+	check_get /name x.wild.example B
+	check_get /name wild.example A		# *.wild.example is not wild.example
+	check_get /b/name other.example B B/b/name
+	check_get /name other.example A
+	for f in 0 1 1K 256K 4M; do
+		check_get "/$f" a.example A "A/$f"
+	done
+
+	# upload, echoed back byte for byte
+	r=$(get /echo-body a.example echo.bin --data-binary @up.bin -H 'Content-Type: application/octet-stream')
+	[ "${r%% *}" = 200 ] || fail "$MODE: POST /echo-body: $r"
+	assert_same_file echo.bin up.bin "$MODE: upload"
+
+	# the head as the server received it
+	get /echo a.example head.txt -H 'Connection: keep-alive' -H 'Keep-Alive: timeout=5' > /dev/null
+	h=$(< head.txt)
+	[[ $h == *$'X-Forwarded-For: 10.0.1.1\r'* ]] || fail "$MODE: no X-Forwarded-For: $h"
+	[[ $h == *$'Connection: close\r'* ]] || fail "$MODE: no Connection: close: $h"
+	[[ $h != *keep-alive* && $h != *Keep-Alive* ]] || fail "$MODE: keep-alive forwarded: $h"
+	get /echo a.example head.txt -H 'X-Forwarded-For: 192.0.2.7' > /dev/null
+	[[ $(< head.txt) == *$'X-Forwarded-For: 192.0.2.7, 10.0.1.1\r'* ]] ||
+		fail "$MODE: X-Forwarded-For not appended: $(< head.txt)"
+	get /echo a.example head.txt -H 'Upgrade: websocket' -H 'Connection: Upgrade' > /dev/null
+	[[ $(< head.txt) == *$'Connection: Upgrade\r'* ]] ||
+		fail "$MODE: upgrade lost its Connection header: $(< head.txt)"
+	r=$(get /1K a.example got.bin -0)
+	[ "${r%% *}" = 200 ] || fail "$MODE: HTTP/1.0: $r"
+	assert_same_file got.bin A/1K "$MODE: HTTP/1.0"
+
+	# keep-alive tunnel: two requests on one connection, one session
+	in_ns client curl -s -m 30 -o t1 "http://$VIP:8081/1K" -o t2 "http://$VIP:8081/name" ||
+		fail "$MODE: tunnel requests failed"
+	assert_same_file t1 A/1K "$MODE: tunnel 1"
+	assert_same_file t2 A/name "$MODE: tunnel 2"
+	# TCP mode: no parsing
+	r=$(SWD_PORT=8082 get /1K any got.bin)
+	[ "${r%% *}" = 200 ] && [ "$(hdr_value X-Server)" = B ] || fail "$MODE: tcp listener: $r"
+
+	load -c 20 -n 100 -H a.example -p /256K --expect-file A/256K 8080 ||
+		fail "$MODE: swd_load: $LOAD_OUT"
+
+	# kernel sessions end (their end events write the log lines)
+	if [ $MODE = kernel ]; then
+		wait_until 20 kernel_idle ||
+			fail "kernel sessions still open: $(swd show kernel)"
+	fi
+	stop_switchd
+
+	session_lines
+	n=${#SESSIONS[@]}
+	want=$((18 + 100))
+	[ "$n" = $want ] || fail "$MODE: $n session lines, expected $want"
+	[ "$(count_sessions mode=$MODE)" = $n ] ||
+		fail "$MODE: not every session ran in mode $MODE: $(grep -v "mode=$MODE" "$SWD_LOG" | head -n 3)"
+	[ "$(count_sessions end=fin)" = $n ] ||
+		fail "$MODE: sessions not ended by fin: $(grep session= "$SWD_LOG" | grep -v end=fin | head -n 3)"
+	[ "$(count_sessions listener=tunnel)" = 1 ] || fail "$MODE: tunnel: not one session"
+	for l in "${SESSIONS[@]}"; do
+		if [[ $l == *'req="GET /4M HTTP/1.1"'* ]]; then
+			s2c=$(kv "$l" s2c)
+			[ "$s2c" -gt 4194304 ] || fail "$MODE: 4M download logged s2c=$s2c: $l"
+			log "$MODE: $l"
+		fi
+		if [ $MODE = kernel ]; then
+			[ -n "$(kv "$l" ksid)" ] || fail "kernel: no ksid in $l"
+		fi
+	done
+	log "$MODE: $n sessions ok"
+done
+exit 0

@@ -1,0 +1,126 @@
+#!/bin/bash
+# switchd: reload under load with no failed request.  A single process
+# reloads six times during 2000 checked requests (weights change, a
+# server and a listener come and go, one configuration is broken and must
+# be refused while the old one keeps serving); then two workers
+# (SO_REUSEPORT, master/worker) reload three times under load; then a
+# graceful stop lets requests in flight finish and refuses new ones.
+# timeout: 600
+. "$TSP_ROOT/tests/lib.sh"
+. "$TSP_ROOT/tests/demo/swd_lib.bash"
+
+need_switchd
+topo_up --extra 1
+mod_load
+
+www A A 32K
+cp -r A B && echo B > B/name
+start_httpd server "$SRV_A:80" A "$PWD/A"
+start_httpd server1 "$SRV_B:80" B "$PWD/B"
+
+# conf VARIANT: write sw.conf; variants differ in weights, servers and
+# listeners; "broken" names an undefined backend.
+conf() {
+	local wa=1 wb=1 extra_srv="" extra_lis="" route="default-backend web"
+	case $1 in
+	1) wa=3 ;;
+	2) wb=3 extra_srv="    server a2 $SRV_A:80 weight 2" ;;
+	3) extra_lis="listener more
+    bind $VIP:8081
+    default-backend web" ;;
+	broken) route="default-backend nosuchbackend" ;;
+	esac
+	cat > sw.conf << EOF
+global
+    stats-socket $SWD_SOCK
+    workers ${WORKERS:-1}
+
+listener web
+    bind $VIP:8080
+    $route
+
+$extra_lis
+
+backend web
+    server a $SRV_A:80 weight $wa
+    server b $SRV_B:80 weight $wb
+$extra_srv
+EOF
+}
+
+# under_load N CMD...: run CMD while N checked requests run; fail on any
+# failed request.
+under_load() {
+	local n=$1 lp
+	shift
+	rm -f load.out
+	in_ns client "$LOAD" -c 20 -n "$n" -p /32K --expect-file A/32K "$VIP:8080" \
+		> load.out 2> load.err &
+	lp=$!
+	tsp_sleep 1
+	"$@"
+	bg_pid_wait $lp 300 || fail "requests failed during reloads: $(< load.out) $(head -n 5 load.err)"
+	log "under load: $(< load.out)"
+}
+
+hup() {
+	kill -HUP "$SWD_PID"
+	tsp_sleep 0.7
+}
+
+reloads_single() {
+	local v
+	for v in 1 2 broken 3 0 2; do
+		conf $v
+		hup
+	done
+}
+
+conf 0
+start_switchd sw.conf
+under_load 2000 reloads_single
+[ "$(grep -c 'reloaded ' "$SWD_LOG")" = 5 ] || fail "expected 5 reloads: $(grep reload "$SWD_LOG")"
+grep -q 'reload failed: .*nosuchbackend' "$SWD_LOG" || fail "broken configuration not reported"
+[ "$(swd_info reloads)" = 5 ] || fail "show info: $(swd_info reloads) reloads"
+# the last configuration is live: a2 exists
+swd show servers | grep -q '^web  *a2 ' || fail "a2 missing after reload"
+stop_switchd
+
+# two workers
+WORKERS=2 conf 0
+: > "$SWD_LOG"
+start_switchd sw.conf
+wait_until 10 files_exist "$SWD_SOCK.0" "$SWD_SOCK.1" || fail "worker stats sockets missing"
+reloads_multi() {
+	local v
+	for v in 1 2 0; do
+		WORKERS=2 conf $v
+		hup
+		tsp_sleep 0.5
+	done
+}
+under_load 1500 reloads_multi
+[ "$(grep -c 'master: reloaded' "$SWD_LOG")" = 3 ] || fail "master reloads: $(grep reload "$SWD_LOG")"
+swd show info | grep -c '^pid:' | grep -qx 2 || fail "not two workers answering"
+# old workers are gone once idle
+old_gone() { [ "$(grep -c 'stopped (' "$SWD_LOG")" -ge 6 ]; }
+wait_until 20 old_gone ||
+	fail "old workers still running: $(grep -E 'stopp|started' "$SWD_LOG")"
+stop_switchd
+grep -q 'master: stopped' "$SWD_LOG" || fail "master did not stop cleanly"
+
+# graceful stop: requests in flight finish, new ones are refused
+conf 0
+: > "$SWD_LOG"
+start_switchd sw.conf
+in_ns client "$LOAD" -c 10 -n 10 -p /sleep/2000 "$VIP:8080" > slow.out 2>&1 &
+sp=$!
+tsp_sleep 1
+kill -TERM "$SWD_PID"
+tsp_sleep 0.3
+in_ns client curl -s -m 5 -o /dev/null "http://$VIP:8080/name" && fail "a new connection was accepted while stopping"
+bg_pid_wait $sp 30 || fail "requests in flight failed at a graceful stop: $(< slow.out)"
+bg_pid_wait "$SWD_PID" 30 || fail "switchd did not exit 0 after its graceful stop"
+log "graceful stop: $(< slow.out)"
+grep -q 'stopping: no new connections' "$SWD_LOG" || fail "no stopping line"
+exit 0
