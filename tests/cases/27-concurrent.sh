@@ -18,12 +18,14 @@ for mode in drained legacy; do
 	[ $mode = legacy ] && size=64K
 	# request 100 B relayed, response 100 B held, 900 B more each way
 	# before the splice, the rest after it
+	t0=$(now_ms)
 	start_server "$t" --conns $N --send $size --expect $size --shut --gate "$t.spliced" \
 		--gate-at 1000
 	start_proxy "$t" --mode $mode --count $N --concurrent --relay-req 100 --hold-resp 100
 	run_client "$t" --conns $N --send $size --expect $size --shut --gate "$t.spliced" \
 		--gate-at 1000
 	crc=$?
+	log "$t: client done after $(($(now_ms) - t0)) ms"
 	bg_pid_wait "$SRV_PID" 60
 	src=$?
 	bg_pid_wait "$PRX_PID" 60

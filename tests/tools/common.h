@@ -316,6 +316,7 @@ static inline const char *tsp_errname(int e)
 	case EALREADY: return "EALREADY";
 	case EINPROGRESS: return "EINPROGRESS";
 	case ENOSYS: return "ENOSYS";
+	case ENOSPC: return "ENOSPC";
 	default:
 		snprintf(buf, sizeof(buf), "E%d", e);
 		return buf;

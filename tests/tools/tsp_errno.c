@@ -37,7 +37,8 @@ static void usage(FILE *f)
 "\n"
 "Checks every refusal of TCP_SPLICE_IOC_SPLICE with its errno (EBADF, ENOTSOCK,\n"
 "EPROTONOSUPPORT, EAFNOSUPPORT, ENOTCONN, EOPNOTSUPP, ELOOP, EXDEV, EBUSY,\n"
-"EINVAL, E2BIG, EFAULT, ENOTTY for an unknown command) and the requests that\n"
+"ENOPROTOOPT for TCP MD5, ENOSPC at max_sessions (temporarily set), EINVAL,\n"
+"E2BIG, EFAULT, ENOTTY for an unknown command) and the requests that\n"
 "must succeed, over real TCP connections on 127.0.0.1 in the current network\n"
 "namespace.  Run it as root with the module loaded.\n"
 "\n"
@@ -585,6 +586,72 @@ int main(int argc, char **argv)
 			check("exdev-client", splice_req(x, FS(), TCP_SPLICE_F_DRAINED, NULL), EXDEV);
 		}
 	}
+	{
+		/* TCP MD5 signatures cannot be translated: ENOPROTOOPT */
+		struct listener lm;
+		struct tcp_md5sig md5;
+		struct sockaddr_in *sin = (void *)&md5.tcpm_addr;
+		int cm, am;
+
+		memset(&md5, 0, sizeof(md5));
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		md5.tcpm_keylen = 8;
+		memcpy(md5.tcpm_key, "tsp-key!", 8);
+		cm = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (make_listener(&lm, AF_INET, 4) < 0 || cm < 0 ||
+		    setsockopt(lm.fd, IPPROTO_TCP, TCP_MD5SIG, &md5, sizeof(md5)) < 0 ||
+		    setsockopt(cm, IPPROTO_TCP, TCP_MD5SIG, &md5, sizeof(md5)) < 0) {
+			snprintf(why, sizeof(why), "TCP_MD5SIG: %s", strerror(errno));
+			skipped("enoprotoopt-md5", why);
+		} else if (connect(cm, (void *)&lm.addr, lm.len) < 0 ||
+			   (am = accept4(lm.fd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+			snprintf(why, sizeof(why), "MD5 connection: %s", strerror(errno));
+			skipped("enoprotoopt-md5", why);
+		} else {
+			check("enoprotoopt-md5-client", splice_req(am, FS(), 0, NULL), ENOPROTOOPT);
+			check("enoprotoopt-md5-server", splice_req(FC(), cm, 0, NULL), ENOPROTOOPT);
+		}
+	}
+	{
+		/* the namespace's max_sessions limit: ENOSPC */
+		const char *ms = "/proc/sys/net/tcp_splice/max_sessions";
+		FILE *f = fopen("/proc/net/tcp_splice_conn", "r");
+		char line[256], old[32] = "0";
+		int live = -1;
+
+		while (f && fgets(line, sizeof(line), f))
+			live++;
+		if (f)
+			fclose(f);
+		f = fopen(ms, "r");
+		if (!f || !fgets(old, sizeof(old), f) || live < 1) {
+			skipped("enospc-max-sessions", "no max_sessions knob or no session listed");
+		} else {
+			int fc4, fs4;
+			FILE *w = fopen(ms, "w");
+
+			proxy_pair(&fc4, &fs4);
+			if (w) {
+				fprintf(w, "%d\n", live);
+				if (fclose(w))
+					w = NULL;
+			}
+			if (!w) {
+				snprintf(why, sizeof(why), "cannot write %s", ms);
+				skipped("enospc-max-sessions", why);
+			} else {
+				check("enospc-max-sessions", splice_req(fc4, fs4, 0, NULL), ENOSPC);
+				w = fopen(ms, "w");
+				if (!w || fputs(old, w) < 0 || fclose(w))
+					tsp_die(prog, "cannot restore %s", ms);
+				check("ok-after-enospc", splice_req(fc4, fs4, 0, NULL), 0);
+			}
+		}
+		if (f)
+			fclose(f);
+	}
+
 	/* and this pair, refused so often, still splices */
 	check("ok-after-fd-refusals", splice_req(fc, fs, 0, NULL), 0);
 

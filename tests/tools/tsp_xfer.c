@@ -661,6 +661,8 @@ static void connect_done(struct conn *c, int64_t now, int64_t retry_until)
 }
 
 /* Run one batch of nconns connections; listen_fd >= 0 in listen mode. */
+static int64_t start_ms;
+
 static int run_batch(int listen_fd, int64_t deadline)
 {
 	int accepted = 0, ok = 1, all_done;
@@ -682,8 +684,12 @@ static int run_batch(int listen_fd, int64_t deadline)
 		int64_t now = tsp_now_ms();
 		int wait_ms = 1000, np = 0, rc;
 
-		if (opt.gate && !gate_open && access(opt.gate, F_OK) == 0)
+		if (opt.gate && !gate_open && access(opt.gate, F_OK) == 0) {
 			gate_open = 1;
+			if (!opt.quiet)
+				fprintf(stderr, "%s: gate %s open after %lld ms\n", prog, opt.gate,
+					(long long)(now - start_ms));
+		}
 
 		all_done = 1;
 		for (int i = 0; i < nconns; i++) {
@@ -897,6 +903,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	start = tsp_now_ms();
+	start_ms = start;
 
 	if (opt.mode == 'c' || opt.mode == 'p')
 		tsp_resolve(prog, opt.host, opt.port, 0, &peer_ss, &peer_len);
