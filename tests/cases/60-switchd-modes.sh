@@ -70,7 +70,9 @@ check_get() {
 for MODE in kernel pipe copy; do
 	: > "$SWD_LOG"
 	start_switchd sw.conf -m $MODE
-	[ "$(swd_info kernel_splice)" = yes ] || fail "$MODE: switchd sees no tcp_splice"
+	if [ $MODE = kernel ]; then
+		[ "$(swd_info kernel_splice)" = yes ] || fail "switchd sees no tcp_splice"
+	fi
 
 	check_get /name a.example A A/name
 	check_get /name b.example B B/name

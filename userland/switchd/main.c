@@ -295,6 +295,8 @@ static void reload(void)
 	struct conf *c;
 
 	log_reopen();
+	if (W.stopping)
+		return;
 	c = conf_load(conf_path, err, sizeof(err));
 	if (!c) {
 		log_msg("error: reload failed: %s; keeping the running configuration", err);

@@ -216,16 +216,23 @@ static void free_dirs(struct sess *s)
 	}
 }
 
+/*
+ * Leave the epoll set explicitly before closing: close() removes the
+ * registration only with the last reference to the open file, and after
+ * a splice tcp_splice holds one of its own (events would keep coming for
+ * a freed session).
+ */
 static void close_fd(struct evh *h, bool rst)
 {
 	if (h->fd < 0)
 		return;
+	ev_del(h);
 	if (rst) {
 		struct linger lg = { 1, 0 };
 
 		setsockopt(h->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
-	close(h->fd);	/* also leaves the epoll set */
+	close(h->fd);
 	h->fd = -1;
 }
 

@@ -33,6 +33,7 @@ struct sconn {
 
 static struct evh lev = { EV_STATS_LISTEN, -1, NULL };
 static char spath[108];
+static struct stat sst;		/* the path as we bound it */
 
 int stats_open(const char *path, int mode)
 {
@@ -58,6 +59,8 @@ int stats_open(const char *path, int mode)
 	}
 	lev.fd = fd;
 	snprintf(spath, sizeof(spath), "%s", path);
+	if (stat(path, &sst) < 0)
+		memset(&sst, 0, sizeof(sst));
 	if (ev_add(&lev, EPOLLIN) < 0)
 		return -1;
 	return 0;
@@ -65,11 +68,16 @@ int stats_open(const char *path, int mode)
 
 void stats_close(void)
 {
-	if (lev.fd >= 0) {
-		close(lev.fd);
-		lev.fd = -1;
+	struct stat now;
+
+	if (lev.fd < 0)
+		return;
+	close(lev.fd);
+	lev.fd = -1;
+	/* after a reload with workers, a new worker may have bound the same
+	 * path: remove only our own */
+	if (stat(spath, &now) == 0 && now.st_ino == sst.st_ino && now.st_dev == sst.st_dev)
 		unlink(spath);
-	}
 }
 
 static void sconn_free(struct sconn *c)
