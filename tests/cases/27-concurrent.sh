@@ -42,29 +42,32 @@ for mode in drained legacy; do
 	[ $prc = 0 ] || tfail "$t" "proxy exit $prc"
 	[ "$(kv "$ps" spliced)" = $N ] || tfail "$t" "the proxy spliced $(kv "$ps" spliced) of $N"
 	# each direction of every connection: the digests agree at both ends
-	declare -A csent=() crecv=()
+	declare -A csent=() crecv=() K=()
 	while IFS= read -r l; do
 		[[ $l == conn=* ]] || continue
-		csent[$(kv "$l" idx)]=$(kv "$l" sent_sha)
-		crecv[$(kv "$l" idx)]=$(kv "$l" recv_sha)
+		kvp K "$l"
+		csent[${K[idx]}]=${K[sent_sha]}
+		crecv[${K[idx]}]=${K[recv_sha]}
 	done < "$t.cli.out"
 	n=0
 	while IFS= read -r l; do
 		[[ $l == conn=* ]] || continue
-		i=$(kv "$l" idx)
-		[ "${csent[$i]:-x}" = "$(kv "$l" recv_sha)" ] || tfail "$t" "stream $i c->s digests differ"
-		[ "${crecv[$i]:-x}" = "$(kv "$l" sent_sha)" ] || tfail "$t" "stream $i s->c digests differ"
+		kvp K "$l"
+		i=${K[idx]}
+		[ "${csent[$i]:-x}" = "${K[recv_sha]}" ] || tfail "$t" "stream $i c->s digests differ"
+		[ "${crecv[$i]:-x}" = "${K[sent_sha]}" ] || tfail "$t" "stream $i s->c digests differ"
 		n=$((n + 1))
 	done < "$t.srv.out"
 	assert_eq $n $N "$t: connections compared"
 	bad=0
 	while IFS= read -r l; do
 		[[ $l == session=* ]] || continue
-		[ "$(kv "$l" ioctl)" = ok ] && [ "$(kv "$l" rx_after_c)" = 0 ] &&
-			[ "$(kv "$l" rx_after_s)" = 0 ] || { bad=$((bad + 1)); log "$t: $l"; }
+		kvp K "$l"
+		[ "${K[ioctl]}" = ok ] && [ "${K[rx_after_c]}" = 0 ] && [ "${K[rx_after_s]}" = 0 ] ||
+			{ bad=$((bad + 1)); log "$t: $l"; }
 	done < "$t.prx.out"
 	[ $bad = 0 ] || tfail "$t" "$bad sessions with a failed ioctl or data on the proxy's sockets"
 	log "$t: ok, $(conn_count proxy) sessions still listed"
-	unset csent crecv
+	unset csent crecv K
 done
 exit 0

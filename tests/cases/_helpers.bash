@@ -24,23 +24,55 @@ kv() {
 	printf '%s\n' "${BASH_REMATCH[1]}"
 }
 
+# kvp ARRAY LINE: parse the "k=v k=v" LINE into the associative ARRAY
+# (declared by the caller with local -A / declare -A).  No subshell: command
+# substitutions fork, and a fork costs milliseconds under emulation.
+kvp() {
+	local -n __kv=$1
+	local w
+	__kv=()
+	set -f
+	for w in $2; do
+		[[ $w == *=* ]] && __kv[${w%%=*}]=${w#*=}
+	done
+	set +f
+}
+
 # last_line FILE: print the last non-empty line of FILE.
 last_line() {
-	local l= x
-	[ -f "$1" ] || return 1
-	while IFS= read -r x || [ -n "$x" ]; do
-		[ -n "$x" ] && l=$x
-	done < "$1"
+	local l
+	last_line_v l "$1" || return 1
 	printf '%s\n' "$l"
+}
+
+# last_line_v VAR FILE: the same into VAR, without a subshell.
+last_line_v() {
+	local -n __ll=$1
+	local x
+	__ll=
+	[ -f "$2" ] || return 1
+	while IFS= read -r x || [ -n "$x" ]; do
+		[ -n "$x" ] && __ll=$x
+	done < "$2"
+	return 0
 }
 
 # line_with FILE PREFIX: print the first line of FILE starting with PREFIX.
 line_with() {
+	local l
+	line_with_v l "$1" "$2" || return 1
+	printf '%s\n' "$l"
+}
+
+# line_with_v VAR FILE PREFIX: the same into VAR, without a subshell.
+line_with_v() {
+	local -n __lw=$1
 	local x
-	[ -f "$1" ] || return 1
+	__lw=
+	[ -f "$2" ] || return 1
 	while IFS= read -r x || [ -n "$x" ]; do
-		[[ $x == "$2"* ]] && { printf '%s\n' "$x"; return 0; }
-	done < "$1"
+		[[ $x == "$3"* ]] && { __lw=$x; return 0; }
+	done < "$2"
 	return 1
 }
 
@@ -56,14 +88,20 @@ count_lines() {
 
 # bytes SIZE: 1K -> 1024, 2M -> 2097152, 17 -> 17.
 bytes() {
-	case $1 in
-	*K) echo $((${1%K} * 1024)) ;;
-	*M) echo $((${1%M} * 1048576)) ;;
-	*) echo $(($1)) ;;
-	esac
+	local b
+	bytes_v b "$1"
+	echo "$b"
 }
 
-min() { echo $(($1 < $2 ? $1 : $2)); }
+# bytes_v VAR SIZE: the same into VAR.
+bytes_v() {
+	local -n __b=$1
+	case $2 in
+	*K) __b=$((${2%K} * 1024)) ;;
+	*M) __b=$((${2%M} * 1048576)) ;;
+	*) __b=$(($2)) ;;
+	esac
+}
 
 # files_exist FILE...: true if every FILE exists (for wait_until).
 files_exist() {
@@ -91,7 +129,8 @@ tfail() {
 }
 
 # start_server TAG OPTS...: tsp_xfer listen in ns server, in the background
-# (SRV_PID); returns once it listens.
+# (SRV_PID); returns once it listens (at once with NOWAIT=1; it creates
+# TAG.srv.ready when it listens).
 start_server() {
 	local t=$1
 	shift
@@ -99,11 +138,13 @@ start_server() {
 	in_ns server tsp_xfer listen "$SRV_PORT" --timeout "$XFER_TIMEOUT" \
 		--ready-file "$t.srv.ready" "$@" > "$t.srv.out" 2> "$t.srv.err" &
 	SRV_PID=$!
+	[ -n "${NOWAIT:-}" ] && return
 	wait_until 10 files_exist "$t.srv.ready" || tfail "$t" "server did not start"
 }
 
 # start_proxy TAG OPTS...: tsp_proxy in ns proxy, in the background
-# (PRX_PID); returns once it listens.  TAG.spliced appears once every
+# (PRX_PID); returns once it listens (at once with NOWAIT=1: TAG.prx.ready
+# appears when it listens).  TAG.spliced appears once every
 # session passed its splice point, TAG.pid holds the pid.
 start_proxy() {
 	local t=$1
@@ -113,6 +154,7 @@ start_proxy() {
 		--spliced-file "$t.spliced" --pid-file "$t.pid" "$@" \
 		"$PRX_PORT" "$SRV_IP" "$SRV_PORT" > "$t.prx.out" 2> "$t.prx.err" &
 	PRX_PID=$!
+	[ -n "${NOWAIT:-}" ] && return
 	wait_until 10 files_exist "$t.prx.ready" || tfail "$t" "proxy did not start"
 }
 
@@ -138,20 +180,23 @@ start_client() {
 # and the digests of each direction agree at both ends.
 check_pair() {
 	local t=$1 c2s s2c cl sl
-	c2s=$(bytes "$2")
-	s2c=$(bytes "$3")
-	cl=$(last_line "$t.cli.out")
-	sl=$(last_line "$t.srv.out")
-	[ "$(kv "$cl" verify)" = ok ] || tfail "$t" "client: verify=$(kv "$cl" verify)"
-	[ "$(kv "$sl" verify)" = ok ] || tfail "$t" "server: verify=$(kv "$sl" verify)"
-	[ "$(kv "$cl" sent)" = "$c2s" ] || tfail "$t" "client sent $(kv "$cl" sent), expected $c2s"
-	[ "$(kv "$sl" recv)" = "$c2s" ] || tfail "$t" "server received $(kv "$sl" recv), expected $c2s"
-	[ "$(kv "$sl" sent)" = "$s2c" ] || tfail "$t" "server sent $(kv "$sl" sent), expected $s2c"
-	[ "$(kv "$cl" recv)" = "$s2c" ] || tfail "$t" "client received $(kv "$cl" recv), expected $s2c"
-	[ "$(kv "$cl" sent_sha)" = "$(kv "$sl" recv_sha)" ] || tfail "$t" "c->s digests differ"
-	[ "$(kv "$sl" sent_sha)" = "$(kv "$cl" recv_sha)" ] || tfail "$t" "s->c digests differ"
-	[ "$(kv "$cl" eof)" = yes ] || tfail "$t" "client: eof=$(kv "$cl" eof) err=$(kv "$cl" err)"
-	[ "$(kv "$sl" eof)" = yes ] || tfail "$t" "server: eof=$(kv "$sl" eof) err=$(kv "$sl" err)"
+	local -A C S
+	bytes_v c2s "$2"
+	bytes_v s2c "$3"
+	last_line_v cl "$t.cli.out"
+	last_line_v sl "$t.srv.out"
+	kvp C "$cl"
+	kvp S "$sl"
+	[ "${C[verify]:-}" = ok ] || tfail "$t" "client: verify=${C[verify]:-}"
+	[ "${S[verify]:-}" = ok ] || tfail "$t" "server: verify=${S[verify]:-}"
+	[ "${C[sent]:-}" = "$c2s" ] || tfail "$t" "client sent ${C[sent]:-}, expected $c2s"
+	[ "${S[recv]:-}" = "$c2s" ] || tfail "$t" "server received ${S[recv]:-}, expected $c2s"
+	[ "${S[sent]:-}" = "$s2c" ] || tfail "$t" "server sent ${S[sent]:-}, expected $s2c"
+	[ "${C[recv]:-}" = "$s2c" ] || tfail "$t" "client received ${C[recv]:-}, expected $s2c"
+	[ "${C[sent_sha]:-x}" = "${S[recv_sha]:-y}" ] || tfail "$t" "c->s digests differ"
+	[ "${S[sent_sha]:-x}" = "${C[recv_sha]:-y}" ] || tfail "$t" "s->c digests differ"
+	[ "${C[eof]:-}" = yes ] || tfail "$t" "client: eof=${C[eof]:-} err=${C[err]:-}"
+	[ "${S[eof]:-}" = yes ] || tfail "$t" "server: eof=${S[eof]:-} err=${S[err]:-}"
 }
 
 # splice_xfer TAG MODE C2S S2C: one full transfer through tsp_proxy --mode
@@ -167,19 +212,21 @@ check_pair() {
 # drained mode, at most the bytes sent before the splice in legacy mode.
 splice_xfer() {
 	local t=$1 mode=$2 c2s s2c req resp gc gs prc src pl a
-	c2s=$(bytes "$3")
-	s2c=$(bytes "$4")
-	req=$(min "${REQ:-0}" "$c2s")
-	resp=$(min "${RESP:-0}" "$s2c")
-	gc=$(min $((req + ${PRE_C:-0})) "$c2s")
-	gs=$(min $((resp + ${PRE_S:-0})) "$s2c")
+	bytes_v c2s "$3"
+	bytes_v s2c "$4"
+	req=$((${REQ:-0} < c2s ? ${REQ:-0} : c2s))
+	resp=$((${RESP:-0} < s2c ? ${RESP:-0} : s2c))
+	gc=$((req + ${PRE_C:-0} < c2s ? req + ${PRE_C:-0} : c2s))
+	gs=$((resp + ${PRE_S:-0} < s2c ? resp + ${PRE_S:-0} : s2c))
 	local -a px=("${PX[@]}") cx=("${CX[@]}") sx=("${SX[@]}")
 	[ -n "${DELAY:-}" ] && px+=(--delay-ms "$DELAY")
 	REQ= RESP= PRE_C= PRE_S= DELAY= PX=() CX=() SX=()
 
-	start_server "$t" --once --send "$s2c" --expect "$c2s" --shut \
+	local t0=${EPOCHREALTIME/./}
+	NOWAIT=1 start_server "$t" --once --send "$s2c" --expect "$c2s" --shut \
 		--gate "$t.spliced" --gate-at "$gs" "${sx[@]}"
-	start_proxy "$t" --mode "$mode" --relay-req "$req" --hold-resp "$resp" "${px[@]}"
+	NOWAIT=1 start_proxy "$t" --mode "$mode" --relay-req "$req" --hold-resp "$resp" "${px[@]}"
+	wait_until 10 files_exist "$t.srv.ready" "$t.prx.ready" || tfail "$t" "server or proxy did not start"
 	run_client "$t" --send "$c2s" --expect "$s2c" --shut \
 		--gate "$t.spliced" --gate-at "$gc" "${cx[@]}"
 	bg_pid_wait "$SRV_PID" 20
@@ -189,36 +236,38 @@ splice_xfer() {
 	check_pair "$t" "$c2s" "$s2c"
 	[ "$src" = 0 ] || tfail "$t" "server exit $src"
 	[ "$prc" = 0 ] || tfail "$t" "proxy exit $prc"
-	pl=$(line_with "$t.prx.out" "session=1 ") || tfail "$t" "no session line from the proxy"
+	line_with_v pl "$t.prx.out" "session=1 " || tfail "$t" "no session line from the proxy"
 	check_proxy_line "$t" "$pl" "$mode" $((gc - req)) $((gs - resp))
-	log "$t: ok ($mode c2s=$c2s s2c=$s2c req=$req resp=$resp pre=$((gc - req))/$((gs - resp)))"
+	log "$t: ok ($mode c2s=$c2s s2c=$s2c req=$req resp=$resp pre=$((gc - req))/$((gs - resp)), $(((${EPOCHREALTIME/./} - t0) / 1000)) ms)"
 }
 
 # check_proxy_line TAG LINE MODE PRE_C PRE_S: the proxy's session report is
 # right for MODE (see splice_xfer).
 check_proxy_line() {
-	local t=$1 pl=$2 mode=$3 a
+	local t=$1 pl=$2 mode=$3
+	local -A P
+	kvp P "$pl"
 	case $mode in
 	drained | legacy)
-		[ "$(kv "$pl" ioctl)" = ok ] || tfail "$t" "ioctl=$(kv "$pl" ioctl)"
-		[ "$(kv "$pl" rx_after_c)" = 0 ] ||
-			tfail "$t" "the proxy's client socket received $(kv "$pl" rx_after_c) bytes after the ioctl"
-		[ "$(kv "$pl" rx_after_s)" = 0 ] ||
-			tfail "$t" "the proxy's server socket received $(kv "$pl" rx_after_s) bytes after the ioctl"
+		[ "${P[ioctl]:-}" = ok ] || tfail "$t" "ioctl=${P[ioctl]:-}"
+		[ "${P[rx_after_c]:-}" = 0 ] ||
+			tfail "$t" "the proxy's client socket received ${P[rx_after_c]:-} bytes after the ioctl"
+		[ "${P[rx_after_s]:-}" = 0 ] ||
+			tfail "$t" "the proxy's server socket received ${P[rx_after_s]:-} bytes after the ioctl"
 		;;
 	esac
 	case $mode in
 	drained)
-		[ "$(kv "$pl" after_c2s)" = 0 ] && [ "$(kv "$pl" after_s2c)" = 0 ] ||
+		[ "${P[after_c2s]:-}" = 0 ] && [ "${P[after_s2c]:-}" = 0 ] ||
 			tfail "$t" "drained proxy read bytes after the ioctl: $pl"
 		;;
 	legacy)
-		a=$(kv "$pl" after_c2s)
-		[ "$a" -le "$4" ] || tfail "$t" "legacy proxy read $a c->s bytes after the cut, only $4 were sent before"
-		a=$(kv "$pl" after_s2c)
-		[ "$a" -le "$5" ] || tfail "$t" "legacy proxy read $a s->c bytes after the cut, only $5 were sent before"
-		[ "$(kv "$pl" held_written)" = "$(kv "$pl" held)" ] || tfail "$t" "held bytes not all written: $pl"
-		[ "$(kv "$pl" end)" = eof ] || tfail "$t" "legacy proxy: end=$(kv "$pl" end), expected eof"
+		[ "${P[after_c2s]:-x}" -le "$4" ] 2> /dev/null ||
+			tfail "$t" "legacy proxy read ${P[after_c2s]:-} c->s bytes after the cut, only $4 were sent before"
+		[ "${P[after_s2c]:-x}" -le "$5" ] 2> /dev/null ||
+			tfail "$t" "legacy proxy read ${P[after_s2c]:-} s->c bytes after the cut, only $5 were sent before"
+		[ "${P[held_written]:-x}" = "${P[held]:-y}" ] || tfail "$t" "held bytes not all written: $pl"
+		[ "${P[end]:-}" = eof ] || tfail "$t" "legacy proxy: end=${P[end]:-}, expected eof"
 		;;
 	esac
 }
