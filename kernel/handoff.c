@@ -280,6 +280,14 @@ static void tsp_set_fin_now(struct tsp_session *s, int x, bool shut)
 	}
 	__skb_queue_head_init(&out);
 	lock_sock(sk);
+	if (!shut && (sk->sk_shutdown & SEND_SHUTDOWN)) {
+		/* The proxy shut the socket down: its FIN (queued, maybe
+		 * not sent yet) is the splice point, and write_seq already
+		 * counts it.  The LOCAL_OUT hook takes it from there.
+		 */
+		release_sock(sk);
+		return;
+	}
 	spin_lock_bh(&s->lock);
 	if (!d->fin_known) {
 		d->fin = tcp_sk(sk)->write_seq;
@@ -362,6 +370,12 @@ void tsp_handoff_poll(struct tsp_session *s)
 		spin_lock_bh(&s->lock);
 		need = s->dir[x].phase == TSP_HOLD && !s->dir[x].fin_known &&
 		       !tsp_dead(s);
+		tsp_dbg(s->tn, 2,
+			"session %llu dir %d: phase %u pre_fin %d fin_known %d fin %u sink_una %u sink_fin %d held %u\n",
+			s->id, x, s->dir[x].phase, s->dir[x].pre_fin,
+			s->dir[x].fin_known, s->dir[x].fin,
+			s->dir[x].sink_una, s->dir[x].sink_fin,
+			skb_queue_len(&s->dir[x].held));
 		spin_unlock_bh(&s->lock);
 		if (need && file_count(s->file[!x]) == 1)
 			tsp_set_fin_now(s, x, false);
