@@ -223,20 +223,26 @@ link set p$((1 + i)) up
 addr add 10.0.$((2 + i)).2/24 dev p$((1 + i))"
 	done
 	ip -b - <<< "$root" || fail "topo_up: creating namespaces and veths failed"
-	ip -n proxy -b - <<< "$proxy" || fail "topo_up: configuring proxy failed"
+	# One ip process per namespace, all at once (two vCPUs).
+	local -a pids=() what=()
+	ip -n proxy -b - <<< "$proxy" &
+	pids+=($!) what+=("configuring proxy")
 	ip -n client -b - <<< "link set lo up
 link set c0 up
 addr add 10.0.1.1/24 dev c0
-route add default via 10.0.1.2" || fail "topo_up: configuring client failed"
+route add default via 10.0.1.2" &
+	pids+=($!) what+=("configuring client")
 	ip -n server -b - <<< "link set lo up
 link set s0 up
 addr add 10.0.2.1/24 dev s0
-route add default via 10.0.2.2" || fail "topo_up: configuring server failed"
+route add default via 10.0.2.2" &
+	pids+=($!) what+=("configuring server")
 	for ((i = 1; i <= extra; i++)); do
 		ip -n "server$i" -b - <<< "link set lo up
 link set s${i}0 up
 addr add 10.0.$((2 + i)).1/24 dev s${i}0
-route add default via 10.0.$((2 + i)).2" || fail "topo_up: configuring server$i failed"
+route add default via 10.0.$((2 + i)).2" &
+		pids+=($!) what+=("configuring server$i")
 	done
 	local pcmd="echo 1 > /proc/sys/net/ipv4/ip_forward"
 	if [ $gro = 1 ]; then
@@ -246,11 +252,15 @@ route add default via 10.0.$((2 + i)).2" || fail "topo_up: configuring server$i 
 		done
 		for v in "${TOPO_VETH[@]}"; do
 			[ "${v%%:*}" = proxy ] && continue
-			ip netns exec "${v%%:*}" ethtool -K "${v#*:}" gro on ||
-				fail "topo_up: gro on ${v%%:*}/${v#*:} failed"
+			ip netns exec "${v%%:*}" ethtool -K "${v#*:}" gro on &
+			pids+=($!) what+=("gro on ${v%%:*}/${v#*:}")
 		done
 	fi
-	ip netns exec proxy sh -c "$pcmd" || fail "topo_up: proxy setup ($pcmd) failed"
+	ip netns exec proxy sh -c "$pcmd" &
+	pids+=($!) what+=("proxy: $pcmd")
+	for i in "${!pids[@]}"; do
+		wait "${pids[i]}" || fail "topo_up: ${what[i]} failed"
+	done
 }
 
 # topo_down: delete every network namespace (and so the veths).
