@@ -36,7 +36,6 @@ read -r up _ < /proc/uptime
 read -r rel < /proc/sys/kernel/osrelease
 echo "runner: guest up ${up}s, kernel $rel, TESTS='$TESTS'"
 
-
 # take_kmsg FILE: move the kernel log so far into FILE (and dmesg.log);
 # set splat to its lines that match SPLAT.
 take_kmsg() {
