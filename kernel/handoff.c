@@ -456,6 +456,8 @@ int tsp_splice_net(int fd_client, int fd_server, u32 flags,
 		tsp_session_abort(s);
 		goto out_free;
 	}
+	/* Before any activation can announce the handoff. */
+	tsp_nl_event(s, TCP_SPLICE_CMD_EVENT_START);
 
 	/* 3. Splice points. */
 	if (s->drained) {
@@ -491,7 +493,6 @@ int tsp_splice_net(int fd_client, int fd_server, u32 flags,
 	}
 
 	*id = s->id;
-	tsp_nl_event(s, TCP_SPLICE_CMD_EVENT_START);
 	tsp_session_start_timer(s);
 	tsp_session_put(s);		/* ours; the table keeps its own */
 	for (i = 0; i < 2; i++)

@@ -35,7 +35,9 @@ static struct genl_family tsp_genl_family;
 enum { TSP_NL_MCGRP_EVENTS };
 
 static const struct genl_multicast_group tsp_nl_mcgrps[] = {
-	[TSP_NL_MCGRP_EVENTS] = { .name = TCP_SPLICE_GENL_MCGRP },
+	/* Events name every session of the namespace: admins only. */
+	[TSP_NL_MCGRP_EVENTS] = { .name = TCP_SPLICE_GENL_MCGRP,
+				  .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 struct tsp_nl_filter {

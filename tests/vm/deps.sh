@@ -13,7 +13,7 @@ pkgs=(
 	qemu-system-x86 busybox-static kmod cpio xz-utils zstd
 	libnl-3-dev libnl-genl-3-dev pkg-config sparse perl
 	iproute2 ethtool iperf3 socat haproxy nftables conntrack netcat-openbsd
-	iputils-ping util-linux procps coreutils
+	iputils-ping util-linux procps coreutils jq curl
 )
 case "$kver" in
 '' ) ;;

@@ -127,10 +127,15 @@ enum tcp_splice_state {
  *   FLUSH   [SESSION_ID | filters] -> ends sessions (peers reset);
  *           needs CAP_NET_ADMIN in the namespace's user namespace.
  *   STATS   -> STATS nest of u64 counters (TCP_SPLICE_STAT_*), SESSIONS_ACTIVE.
+ * Session replies also carry FLAGS (TCP_SPLICE_F_DRAINED or 0).  The
+ * per-session packet/byte counters count what the module forwarded: bytes
+ * the sockets held at the splice (relayed by the proxy, or moved by the
+ * kernel for drained callers) are not in them.
  * Visibility: a sender with CAP_NET_ADMIN sees every session of its
  * namespace; any other sender sees the sessions it created (same uid).
  *
- * Multicast group TCP_SPLICE_GENL_MCGRP ("events"): EVENT_START,
+ * Multicast group TCP_SPLICE_GENL_MCGRP ("events", subscribing needs
+ * CAP_NET_ADMIN in the namespace's user namespace): EVENT_START,
  * EVENT_HANDOFF (both directions flowing), EVENT_END (with counters,
  * DURATION_MS and END_REASON), each carrying the session attributes.
  */

@@ -1,0 +1,45 @@
+#!/bin/bash
+# Handoff races, repeated: drained callers that relayed a request and hold
+# part of the response, alternating with legacy callers that write their
+# buffered bytes 50 ms after the call while both peers stream.  Every
+# transfer byte-exact both ways; no direction may stay unactivated (this
+# loop caught a splice point off by the FIN when a legacy proxy closed a
+# socket it had shut down).
+# timeout: 400
+. "$TSP_ROOT/tests/lib.sh"
+T=$TSP_TOOLS
+topo_up
+mod_load
+
+one() { # tag mode size proxy-args...
+	local tag=$1 mode=$2 size=$3 c s p
+	shift 3
+	in_ns server "$T/tsp_xfer" listen 8080 --send "$size" --expect "$size" \
+		--shut --once --timeout 30 --ready-file "$tag.sready" > "$tag.srv" 2>&1 &
+	s=$!
+	in_ns proxy "$T/tsp_proxy" --mode "$mode" --timeout 40 "$@" \
+		--ready-file "$tag.pready" 8000 10.0.2.1 8080 > "$tag.prx" 2>&1 &
+	p=$!
+	wait_until 10 test -e "$tag.sready" -a -e "$tag.pready" || fail "$tag: not ready"
+	in_ns client "$T/tsp_xfer" connect 10.0.1.2 8000 --send "$size" \
+		--expect "$size" --shut --timeout 30 > "$tag.cli" 2>&1
+	c=$?
+	wait $s; s=$?
+	wait $p; p=$?
+	if [ $c != 0 ] || [ $s != 0 ] || [ $p != 0 ]; then
+		cat "$tag.cli" "$tag.srv" "$tag.prx"
+		in_ns proxy cat /proc/net/stat/tcp_splice
+		fail "$tag: client=$c server=$s proxy=$p"
+	fi
+	grep -q "verify=ok eof=yes" "$tag.cli" || fail "$tag: client stream not exact"
+	grep -q "verify=ok eof=yes" "$tag.srv" || fail "$tag: server stream not exact"
+}
+
+cd "$TSP_OUT" || fail "no TSP_OUT"
+for i in 1 2 3 4 5 6 7 8; do
+	one "d$i" drained 2M --relay-req 1000 --hold-resp 2000
+	one "l$i" legacy 2M --hold-resp 1000 --delay-ms 50
+done
+n=$(in_ns proxy awk '$1 == "sessions_created" { print $2 }' /proc/net/stat/tcp_splice)
+assert_eq "$n" 16 "sessions created"
+exit 0
