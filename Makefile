@@ -72,7 +72,7 @@ CHECKPATCH_DIR := $(BUILD)/cache/checkpatch
 CHECKPATCH := $(CHECKPATCH_DIR)/scripts/checkpatch.pl
 CHECK_FILES := $(wildcard kernel/*.c kernel/*.h include/uapi/linux/*.h)
 
-.PHONY: all module _module tools userland deps test vm-shell check clean distclean \
+.PHONY: all module _module tools userland deps test vm-shell check clean distclean bench _bench \
 	_test _vm-shell _check
 
 # userland/ has a Makefile of its own (libtcpsplice, tcpspliceadm, switchd).
@@ -130,6 +130,12 @@ check: deps
 
 _test: all
 	@tests/vm/run.sh --kver $(KVER) --ko $(KO) --tests '$(TESTS)' --timeout $(TSP_TIMEOUT)
+
+# Benchmarks: tests/bench/*.sh in one VM run (numbers, not pass/fail gates).
+bench: deps
+	@$(MAKE) --no-print-directory _bench
+_bench: all
+	@tests/vm/run.sh --kver $(KVER) --ko $(KO) --cases tests/bench --tests '$(TESTS)' --timeout $(TSP_TIMEOUT)
 
 _vm-shell: all
 	@tests/vm/run.sh --shell --kver $(KVER) --ko $(KO) --tests '$(TESTS)'

@@ -124,7 +124,7 @@ tail_log() {
 shopt -s nullglob
 cases=()
 dirs=()
-for f in "$TSP_ROOT"/tests/cases/*.sh; do
+for f in "$TSP_ROOT/${TSP_CASES:-tests/cases}"/*.sh; do
 	name=${f##*/}
 	name=${name%.sh}
 	matches "$name" || continue

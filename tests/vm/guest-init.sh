@@ -22,7 +22,7 @@ export TSP_ROOT=$tsp_root TSP_OUT=$tsp_out
 # guest.env (written by tests/vm/run.sh) sets TSP_KO, TSP_TOOLS, TESTS,
 # TSP_TIMEOUT and KVER.
 . "$TSP_OUT/guest.env"
-export TSP_KO TSP_TOOLS TESTS TSP_TIMEOUT KVER
+export TSP_KO TSP_TOOLS TESTS TSP_TIMEOUT KVER TSP_CASES
 cd "$TSP_ROOT" || exit 1
 
 if [ "${tsp_mode:-test}" = shell ]; then

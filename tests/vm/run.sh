@@ -17,13 +17,14 @@ set -u
 export LC_ALL=C
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-mode=test kver= ko= tests='*' tmo=${TSP_TIMEOUT:-1800} mem=${TSP_VM_MEM:-2G}
+mode=test kver= ko= tests='*' cases=tests/cases tmo=${TSP_TIMEOUT:-1800} mem=${TSP_VM_MEM:-2G}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--shell) mode=shell ;;
 	--kver) kver=$2; shift ;;
 	--ko) ko=$2; shift ;;
 	--tests) tests=$2; shift ;;
+	--cases) cases=$2; shift ;;	# directory of the scripts (tests/bench ...)
 	--timeout) tmo=$2; shift ;;
 	--mem) mem=$2; shift ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
@@ -75,6 +76,7 @@ ln -sfn "$run" "$outs/latest"
 	printf 'TSP_KO=%q\n' "$ko"
 	printf 'TSP_TOOLS=%q\n' "$root/build/tools"
 	printf 'TESTS=%q\n' "$tests"
+	printf 'TSP_CASES=%q\n' "$cases"
 	printf 'TSP_TIMEOUT=%q\n' "$tmo"
 	printf 'KVER=%q\n' "$kver"
 } > "$out/guest.env"
