@@ -564,6 +564,9 @@ int main(int argc, char **argv)
 			else
 				check("enotconn-both-close-wait",
 				      splice_req(a, a2, 0, NULL), ENOTCONN);
+			/* ... and one of them with an established partner is fine */
+			if (tcp_state(a) == 8)
+				check("ok-one-close-wait", splice_req(a, FS(), 0, NULL), 0);
 		}
 		/* reset */
 		est_conn(&c, &a);
