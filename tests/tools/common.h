@@ -335,6 +335,16 @@ static inline void tsp_die(const char *prog, const char *fmt, ...)
 	exit(2);
 }
 
+/* tsp_parse_size() of option @name's value @v, or exit with a message. */
+static inline uint64_t tsp_need_size(const char *prog, const char *name, const char *v)
+{
+	long long n = tsp_parse_size(v);
+
+	if (n < 0)
+		tsp_die(prog, "bad value for %s: '%s'", name, v ? v : "(missing)");
+	return (uint64_t)n;
+}
+
 /* HOST (NULL: any) and PORT to a socket address; exits on failure. */
 static inline void tsp_resolve(const char *prog, const char *host, const char *port, int passive,
 			       struct sockaddr_storage *ss, socklen_t *len)

@@ -154,15 +154,6 @@ static void usage(FILE *f)
 "Exit 0 when every session went through without an error (ioctl included).\n");
 }
 
-static uint64_t need_size(const char *name, const char *v)
-{
-	long long n = tsp_parse_size(v);
-
-	if (n < 0)
-		tsp_die(prog, "bad value for %s: '%s'", name, v ? v : "(missing)");
-	return (uint64_t)n;
-}
-
 static void parse_args(int argc, char **argv)
 {
 	const char *pos[3] = { 0 };
@@ -194,11 +185,11 @@ static void parse_args(int argc, char **argv)
 				tsp_die(prog, "bad --mode '%s'", v);
 			opt.mode = (enum mode)m;
 		}
-		else if (!strcmp(a, "--count")) { TAKE(); opt.count = (int)need_size(a, v); if (opt.count < 1 || opt.count > 100000) tsp_die(prog, "bad --count"); }
+		else if (!strcmp(a, "--count")) { TAKE(); opt.count = (int)tsp_need_size(prog, a, v); if (opt.count < 1 || opt.count > 100000) tsp_die(prog, "bad --count"); }
 		else if (!strcmp(a, "--concurrent")) opt.concurrent = 1;
-		else if (!strcmp(a, "--relay-req")) { TAKE(); opt.relay_req = need_size(a, v); }
-		else if (!strcmp(a, "--hold-resp")) { TAKE(); opt.hold_resp = need_size(a, v); if (opt.hold_resp > 64 << 20) tsp_die(prog, "--hold-resp too large"); }
-		else if (!strcmp(a, "--delay-ms")) { TAKE(); opt.delay_ms = (int)need_size(a, v); }
+		else if (!strcmp(a, "--relay-req")) { TAKE(); opt.relay_req = tsp_need_size(prog, a, v); }
+		else if (!strcmp(a, "--hold-resp")) { TAKE(); opt.hold_resp = tsp_need_size(prog, a, v); if (opt.hold_resp > 64 << 20) tsp_die(prog, "--hold-resp too large"); }
+		else if (!strcmp(a, "--delay-ms")) { TAKE(); opt.delay_ms = (int)tsp_need_size(prog, a, v); }
 		else if (!strcmp(a, "--keep")) opt.keep = 1;
 		else if (!strcmp(a, "--stay")) opt.stay = 1;
 		else if (!strcmp(a, "--timeout")) { TAKE(); opt.timeout_s = atof(v); if (opt.timeout_s <= 0) tsp_die(prog, "bad --timeout"); }

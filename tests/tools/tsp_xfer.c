@@ -143,15 +143,6 @@ static void usage(FILE *f)
 "Exit 0 when everything expected happened, 1 otherwise, 2 on usage errors.\n");
 }
 
-static uint64_t need_size(const char *name, const char *v)
-{
-	long long n = tsp_parse_size(v);
-
-	if (n < 0)
-		tsp_die(prog, "bad value for %s: '%s'", name, v ? v : "(missing)");
-	return (uint64_t)n;
-}
-
 static void parse_args(int argc, char **argv)
 {
 	int i = 1, npos = 0;
@@ -176,21 +167,21 @@ static void parse_args(int argc, char **argv)
 			continue;
 		}
 #define TAKE() do { if (!v) tsp_die(prog, "%s needs a value", a); i++; } while (0)
-		if (!strcmp(a, "--send")) { TAKE(); opt.send = need_size(a, v); }
-		else if (!strcmp(a, "--expect")) { TAKE(); opt.expect = need_size(a, v); }
+		if (!strcmp(a, "--send")) { TAKE(); opt.send = tsp_need_size(prog, a, v); }
+		else if (!strcmp(a, "--expect")) { TAKE(); opt.expect = tsp_need_size(prog, a, v); }
 		else if (!strcmp(a, "--seed")) { TAKE(); if (tsp_parse_u64(v, &opt.seed)) tsp_die(prog, "bad seed"); opt.seed_set = 1; }
 		else if (!strcmp(a, "--peer-seed")) { TAKE(); if (tsp_parse_u64(v, &opt.peer_seed)) tsp_die(prog, "bad peer seed"); opt.peer_seed_set = 1; }
 		else if (!strcmp(a, "--shut")) opt.shut = 1;
-		else if (!strcmp(a, "--rst-after")) { TAKE(); opt.rst_after = (int64_t)need_size(a, v); }
+		else if (!strcmp(a, "--rst-after")) { TAKE(); opt.rst_after = (int64_t)tsp_need_size(prog, a, v); }
 		else if (!strcmp(a, "--rst-nowait")) opt.rst_nowait = 1;
 		else if (!strcmp(a, "--once")) opt.once = 1;
-		else if (!strcmp(a, "--conns")) { TAKE(); opt.conns = (int)need_size(a, v); if (opt.conns < 1 || opt.conns > 10000) tsp_die(prog, "bad --conns"); }
+		else if (!strcmp(a, "--conns")) { TAKE(); opt.conns = (int)tsp_need_size(prog, a, v); if (opt.conns < 1 || opt.conns > 10000) tsp_die(prog, "bad --conns"); }
 		else if (!strcmp(a, "--timeout")) { TAKE(); opt.timeout_s = atof(v); if (opt.timeout_s <= 0) tsp_die(prog, "bad --timeout"); }
 		else if (!strcmp(a, "--connect-retry")) { TAKE(); opt.connect_retry_s = atof(v); }
 		else if (!strcmp(a, "--gate")) { TAKE(); opt.gate = v; }
-		else if (!strcmp(a, "--gate-at")) { TAKE(); opt.gate_at = need_size(a, v); }
+		else if (!strcmp(a, "--gate-at")) { TAKE(); opt.gate_at = tsp_need_size(prog, a, v); }
 		else if (!strcmp(a, "--send-after-eof")) opt.send_after_eof = 1;
-		else if (!strcmp(a, "--rate")) { TAKE(); opt.rate = need_size(a, v); }
+		else if (!strcmp(a, "--rate")) { TAKE(); opt.rate = tsp_need_size(prog, a, v); }
 		else if (!strcmp(a, "--expect-eof")) {
 			TAKE();
 			if (!strcmp(v, "yes")) opt.want_eof = EOF_YES;
