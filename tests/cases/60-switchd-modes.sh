@@ -15,6 +15,7 @@ need_switchd
 need_cmd curl
 topo_up --extra 1
 mod_load
+swd_tuning
 
 www A A 0 1 1K 256K 4M
 www B B 1K
@@ -130,8 +131,7 @@ for MODE in kernel pipe copy; do
 	[ "$n" = $want ] || fail "$MODE: $n session lines, expected $want"
 	[ "$(count_sessions mode=$MODE)" = $n ] ||
 		fail "$MODE: not every session ran in mode $MODE: $(grep -v "mode=$MODE" "$SWD_LOG" | head -n 3)"
-	[ "$(count_sessions end=fin)" = $n ] ||
-		fail "$MODE: sessions not ended by fin: $(grep session= "$SWD_LOG" | grep -v end=fin | head -n 3)"
+	check_ends $MODE $n
 	[ "$(count_sessions listener=tunnel)" = 1 ] || fail "$MODE: tunnel: not one session"
 	for l in "${SESSIONS[@]}"; do
 		if [[ $l == *'req="GET /4M HTTP/1.1"'* ]]; then

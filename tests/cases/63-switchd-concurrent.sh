@@ -11,6 +11,7 @@
 need_switchd
 topo_up --extra 1
 mod_load
+swd_tuning
 N=${SWD_CONC:-1000}
 
 www A A 16K
@@ -70,7 +71,6 @@ for MODE in kernel pipe copy; do
 		wait_until 30 kernel_idle || fail "kernel sessions left: $(swd show info)"
 	fi
 	stop_switchd
-	n=$(count_sessions mode=$MODE end=fin)
-	[ "$n" = $((2 * N)) ] || fail "$MODE: $n fin log lines in mode $MODE, expected $((2 * N))"
+	check_ends $MODE $((2 * N))
 done
 exit 0

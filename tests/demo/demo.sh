@@ -33,6 +33,7 @@ t_start=$(now_ms)
 title "Setting up: three network namespaces joined by veth, the tcp_splice module"
 topo_up --extra 1
 mod_load
+swd_tuning
 say "client 10.0.1.1  ->  proxy 10.0.1.2 (switchd)  ->  alpha 10.0.2.1, beta 10.0.3.1"
 say "module: $(modinfo -F version "$TSP_KO" 2> /dev/null || echo loaded) ($(uname -r))"
 
@@ -83,11 +84,13 @@ for h in alpha beta; do
 	done
 done
 
-title "A slow download (8 MiB at 2 MiB/s) while we look at the kernel's session table"
-in_ns client curl -s -m 60 --limit-rate 2M -o slow.bin -H 'Host: alpha.example' \
+title "A slow download (8 MiB at 1 MiB/s) while we look at the kernel's session table"
+in_ns client curl -s -m 60 --limit-rate 1M -o slow.bin -H 'Host: alpha.example' \
 	"http://$VIP/8M" &
 cp=$!
-tsp_sleep 1.5
+in_kernel() { [ "$(swd_info kernel_sessions)" -ge 1 ]; }
+wait_until 20 in_kernel || loud_fail "the slow download never reached the kernel"
+tsp_sleep 1
 if [ -x "$ADM" ]; then
 	say "\$ tcpspliceadm list -n"
 	in_ns proxy "$ADM" list -n 2>&1 | sed 's/^/    /'

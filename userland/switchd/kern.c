@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "switchd.h"
@@ -82,7 +83,12 @@ int kern_open(int nthreads)
 	W.kernel_ok = true;
 	evh = tsp_open(TSP_OPEN_NETLINK_ONLY);
 	if (evh && tsp_events_subscribe(evh) == 0) {
+		int sz = 8 << 20;
+
 		ev_events.fd = tsp_events_fd(evh);
+		/* bursts of thousands of sessions: beyond rmem_max while we
+		 * still may (CAP_NET_ADMIN); lost events are recovered anyway */
+		setsockopt(ev_events.fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
 		if (ev_events.fd >= 0 && ev_add(&ev_events, EPOLLIN) == 0)
 			W.events_ok = true;
 	}
@@ -452,12 +458,17 @@ static int on_dump(const struct tsp_session_info *si, void *arg)
 
 /*
  * Once a second while sessions are in the kernel: read the pending
- * events, then dump the sessions (one netlink round trip): a session in
- * TIME_WAIT is logged now rather than when its record expires; one that
- * is gone without an end event (events lost) is logged as "unknown".
+ * events, then dump the sessions (one netlink request): a session in
+ * TIME_WAIT is logged now rather than when its record expires.  A dump
+ * taken while the module's table changes may miss entries, so a session
+ * missing from it (events lost, or a hash table walk restarted) is looked
+ * up by id before it is declared gone ("unknown").
  */
 void kern_sweep(void)
 {
+	struct tsp_session_info info;
+	int lookups = 0;
+
 	if (!tab_n || !evh)
 		return;
 	if (W.events_ok)
@@ -470,14 +481,29 @@ void kern_sweep(void)
 
 		while (*pp) {
 			struct kpend *k = *pp;
+			int e;
 
-			if (k->seen == poll_gen || W.now - k->t_handoff < 2000) {
+			if (k->seen == poll_gen || W.now - k->t_handoff < 2000 || lookups >= 256) {
 				pp = &k->next;
+				continue;
+			}
+			lookups++;
+			e = tsp_get(evh, k->ksid, &info);
+			if (e == 0 && info.state != TSP_STATE_TIME_WAIT) {
+				k->seen = poll_gen;
+				pp = &k->next;
+				continue;
+			}
+			if (e < 0 && e != -ENOENT) {
+				pp = &k->next;	/* cannot tell: ask again later */
 				continue;
 			}
 			*pp = k->next;
 			tab_n--;
-			kfinish(k, 0, 0, "unknown");
+			if (e == 0)
+				kfinish(k, info.bytes_c2s, info.bytes_s2c, "fin");
+			else
+				kfinish(k, 0, 0, "unknown");
 		}
 	}
 	events_lost = false;

@@ -94,11 +94,14 @@ int pipe_pool_size(void)
 
 /* ---- listeners ------------------------------------------------------ */
 
+static struct timer resume_tm;
+static bool resume_armed;	/* accept failed for lack of descriptors */
+
 /* Pause or resume accepting, after the limits. */
 void listeners_update_pause(void)
 {
 	struct conf *c = W.conf;
-	bool global = W.nsess >= c->max_conn || W.stopping;
+	bool global = W.nsess >= c->max_conn || W.stopping || resume_armed;
 
 	for (int i = 0; i < c->nlis; i++) {
 		struct listener *l = c->lis[i];
@@ -135,6 +138,13 @@ static void sess_unlink(struct sess *s)
 	s->next = s->prev = NULL;
 }
 
+static void resume_accepting(struct timer *t)
+{
+	(void)t;
+	resume_armed = false;
+	listeners_update_pause();
+}
+
 void listener_accept(struct bind *b)
 {
 	struct listener *l = b->lis;
@@ -158,6 +168,16 @@ void listener_accept(struct bind *b)
 					log_msg("warning: accept on %s: %s", b->str, strerror(errno));
 					last = W.now;
 				}
+				/* the socket stays readable: stop polling it for a
+				 * while instead of spinning */
+				if (!resume_armed) {
+					ev_mod(&b->ev, 0);
+					b->paused = true;
+					timer_init(&resume_tm, resume_accepting, NULL);
+					timer_arm_in(&resume_tm, 100);
+					resume_armed = true;
+				}
+				return;
 			}
 			break;
 		}
@@ -366,10 +386,18 @@ static void respond(struct sess *s, int status, const char *why, const char *end
 	free(s->buf);
 	s->buf = NULL;
 	free(s->out);
+	s->out = NULL;
+	s->out_len = s->out_off = 0;
 	s->status = status;
 	s->end = end;
 	if (why)
 		snprintf(s->note, sizeof(s->note), "%s", why);
+	if (s->lis->mode == LIS_TCP) {
+		/* not HTTP: no answer, just the close (logged with the status
+		 * switchd would have given) */
+		sess_close(s, end, false);
+		return;
+	}
 	bl = snprintf(body, sizeof(body), "%d %s%s%s\n", status, http_reason(status),
 		      why ? ": " : "", why ? why : "");
 	if (bl < 0 || bl >= (int)sizeof(body))
@@ -734,6 +762,7 @@ static void begin_handoff(struct sess *s)
 	s->state = ST_HANDOFF;
 	if (handoff_submit(s) < 0) {
 		s->want_kernel = 0;
+		s->draining = false;
 		s->mode = SPLICE_PIPE;
 		snprintf(s->note, sizeof(s->note), "handoff: no splice thread");
 		s->state = ST_RELAY;
@@ -799,7 +828,7 @@ static long pump_pipe(struct sess *s, struct dir *d, size_t budget)
 				return -errno;
 			}
 		}
-		if (!d->eof && (size_t)moved < budget) {
+		if (!d->eof && !s->draining && (size_t)moved < budget) {
 			n = splice(d->from, NULL, d->pipe[1], NULL, 1 << 20,
 				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
@@ -858,7 +887,7 @@ static long pump_copy(struct sess *s, struct dir *d, size_t budget)
 			}
 			return moved;
 		}
-		if ((size_t)moved >= budget)
+		if ((size_t)moved >= budget || s->draining)
 			return moved;
 		n = recv(d->from, d->buf, cap, 0);
 		if (n > 0) {
@@ -918,8 +947,20 @@ static void relay_step(struct sess *s)
 		sess_close(s, "fin", false);
 		return;
 	}
-	if (s->want_kernel && !s->in_runq && can_handoff(s) &&
-	    (int64_t)(sess_c2s(s) + sess_s2c(s)) >= s->conf->splice_after)
+	if (!s->want_kernel || s->in_runq)
+		return;
+	if (s->d[0].eof || s->d[1].eof) {
+		/* a direction finished: too late for a drained handoff */
+		s->want_kernel = 0;
+		if (s->draining) {
+			s->draining = false;
+			relay_step(s);
+		}
+		return;
+	}
+	if (!s->draining && (int64_t)(sess_c2s(s) + sess_s2c(s)) >= s->conf->splice_after)
+		s->draining = true;	/* stop reading: the relays empty */
+	if (s->draining && can_handoff(s))
 		begin_handoff(s);
 }
 
@@ -1032,6 +1073,7 @@ void sess_handoff_result(struct sess *s, int err, uint64_t id, uint64_t rx_c, ui
 	 * closed meanwhile ...): relay in user space */
 	snprintf(s->note, sizeof(s->note), "kernel: %s", strerror(err));
 	s->want_kernel = 0;
+	s->draining = false;
 	s->mode = SPLICE_PIPE;
 	s->state = ST_RELAY;
 	s->last_io = W.now;

@@ -229,6 +229,8 @@ struct sess {
 	/* relay */
 	int mode;		/* SPLICE_KERNEL/PIPE/COPY: what carries the data */
 	int want_kernel;	/* hand off when possible */
+	bool draining;		/* splice-after reached: no more reads, empty
+				 * the relays, then hand off */
 	struct dir d[2];	/* 0: client -> server, 1: server -> client */
 	uint64_t cut_c2s, cut_s2c;	/* bytes received from each peer when
 					 * the kernel took over (TCP_INFO) */
