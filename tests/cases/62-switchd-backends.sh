@@ -13,6 +13,7 @@
 need_switchd
 topo_up --extra 1
 mod_load
+swd_tuning
 
 www A A 64K
 www B B 64K
@@ -36,6 +37,11 @@ listener web
     route host only.example backend only
     route host dead.example backend dead
     route host hole.example backend hole
+
+listener rawdead
+    bind $VIP:8089
+    mode tcp
+    default-backend dead
 
 backend rr
     balance rr
@@ -116,6 +122,10 @@ t0=$(now_ms)
 load -n 1 -H hole.example --expect-status 504 --timeout 10 8080 || fail "hole: $LOAD_OUT"
 dt=$(($(now_ms) - t0))
 [ $dt -ge 450 ] || fail "504 after $dt ms, before the 500 ms connect timeout"
+# a TCP listener does not speak HTTP: no answer, just the close
+in_ns client curl -s -m 10 -o raw.out "http://$VIP:8089/"
+rc=$?
+[ $rc = 52 ] && [ ! -s raw.out ] || fail "tcp listener with no server: curl exit $rc, $(wc -c < raw.out) bytes"
 
 # maintenance from the stats socket
 swd disable server rr/a | grep -q disabled || fail "disable server failed"
@@ -128,7 +138,8 @@ load -c 4 -n 20 -H rr.example -p /64K 8080 || fail "rr with a: $LOAD_OUT"
 swd show servers | sed 's/^/# /'
 
 stop_switchd
-[ "$(count_sessions status=502)" = 3 ] || fail "502 log lines: $(count_sessions status=502)"
+[ "$(count_sessions status=502 listener=web)" = 3 ] || fail "502 log lines: $(count_sessions status=502)"
+[ "$(count_sessions status=502 listener=rawdead s2c=0)" = 1 ] || fail "no log line for the tcp listener's failure"
 [ "$(count_sessions status=504 end=connect-timeout)" = 1 ] || fail "no 504 log line"
 [ "$(count_sessions status=503 end=no-server)" = 3 ] || fail "503 log lines: $(count_sessions status=503)"
 exit 0
