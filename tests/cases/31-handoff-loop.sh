@@ -12,9 +12,15 @@ topo_up
 mod_load
 
 one() { # tag mode size proxy-args...
-	local tag=$1 mode=$2 size=$3 c s p
+	local tag=$1 mode=$2 size=$3
 	shift 3
-	in_ns server "$T/tsp_xfer" listen 8080 --send "$size" --expect "$size" \
+	asym "$tag" "$mode" "$size" "$size" "$@"
+}
+
+asym() { # tag mode client-bytes server-bytes proxy-args...
+	local tag=$1 mode=$2 size=$3 ssize=$4 c s p
+	shift 4
+	in_ns server "$T/tsp_xfer" listen 8080 --send "$ssize" --expect "$size" \
 		--shut --once --timeout 30 --ready-file "$tag.sready" > "$tag.srv" 2>&1 &
 	s=$!
 	in_ns proxy "$T/tsp_proxy" --mode "$mode" --timeout 40 "$@" \
@@ -22,7 +28,7 @@ one() { # tag mode size proxy-args...
 	p=$!
 	wait_until 10 test -e "$tag.sready" -a -e "$tag.pready" || fail "$tag: not ready"
 	in_ns client "$T/tsp_xfer" connect 10.0.1.2 8000 --send "$size" \
-		--expect "$size" --shut --timeout 30 > "$tag.cli" 2>&1
+		--expect "$ssize" --shut --timeout 30 > "$tag.cli" 2>&1
 	c=$?
 	wait $s; s=$?
 	wait $p; p=$?
@@ -40,6 +46,13 @@ for i in 1 2 3 4 5 6 7 8; do
 	one "d$i" drained 2M --relay-req 1000 --hold-resp 2000
 	one "l$i" legacy 2M --hold-resp 1000 --delay-ms 50
 done
+# A client that sent its request and shut down its side before the splice
+# (CLOSE_WAIT at the proxy): its FIN must still reach the server, exactly
+# once, and the response must flow back byte-exact.
+for m in drained legacy; do
+	asym "cw-$m" $m 1K 3M --relay-req 1024
+	grep -q "^session=1 .*ioctl=ok" "cw-$m.prx" || fail "cw-$m: splice refused"
+done
 n=$(in_ns proxy awk '$1 == "sessions_created" { print $2 }' /proc/net/stat/tcp_splice)
-assert_eq "$n" 16 "sessions created"
+assert_eq "$n" 18 "sessions created"
 exit 0

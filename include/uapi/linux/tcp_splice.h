@@ -76,8 +76,11 @@ struct tcp_splice_req {
  *   EAFNOSUPPORT     a socket is not IPv4
  *   EPROTONOSUPPORT  a socket is not TCP (UDP, raw, MPTCP, kTLS/ULP ...)
  *   EOPNOTSUPP       a socket is listening
- *   ENOTCONN         a socket is not in ESTABLISHED (connecting, closed,
- *                    half-closed)
+ *   ENOTCONN         a socket is not connected (connecting, closed, shut
+ *                    down by the proxy), or both peers already sent FIN.
+ *                    A socket whose peer alone has half-closed
+ *                    (CLOSE_WAIT: a client that sent its request and
+ *                    shut down its side) is accepted.
  *   ELOOP            both descriptors refer to the same socket
  *   EXDEV            the sockets live in different network namespaces
  *   EBUSY            a socket is already spliced, or in TCP repair mode
