@@ -1,6 +1,7 @@
 #!/bin/bash
 # switchd: 1000 concurrent connections in each mode (kernel, pipe, copy):
-# 1000 requests held open 3 s by the server, all at once, then 1000 more
+# 1000 requests held open 15 s by the server, all at once (the ramp-up
+# alone takes ~10 s under emulation), then 1000 more
 # 16 KiB downloads 250 at a time, every body checked.  The peak number of
 # sessions switchd carried (user space + kernel) is read from its stats
 # socket while the slow requests are open.
@@ -57,14 +58,14 @@ for MODE in kernel pipe copy; do
 	peak_watch &
 	wp=$!
 	t0=$(now_ms)
-	load -c $N -n $N -p /sleep/3000 --timeout 300 8080
+	load -c $N -n $N -p /sleep/15000 --timeout 300 8080
 	rc=$?
 	: > load.done
 	wait $wp
 	peak=$(< peak.txt)
 	log "$MODE: $N held requests in $(($(now_ms) - t0)) ms, peak $peak concurrent sessions"
 	[ $rc = 0 ] || fail "$MODE: $N concurrent requests: $LOAD_OUT"
-	[ "$peak" -ge $((N * 9 / 10)) ] || fail "$MODE: peak of $peak sessions, expected about $N"
+	[ "$peak" -ge $((N * 95 / 100)) ] || fail "$MODE: peak of $peak sessions, expected about $N"
 	load -c $((N / 4)) -n $N -p /16K --expect-file A/16K --timeout 300 8080 ||
 		fail "$MODE: $N downloads: $LOAD_OUT"
 	if [ $MODE = kernel ]; then
