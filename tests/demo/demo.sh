@@ -85,6 +85,7 @@ for h in alpha beta; do
 done
 
 title "A slow download (8 MiB at 1 MiB/s) while we look at the kernel's session table"
+wait_until 20 kernel_idle || true	# the small downloads above are logged
 in_ns client curl -s -m 60 --limit-rate 1M -o slow.bin -H 'Host: alpha.example' \
 	"http://$VIP/8M" &
 cp=$!
