@@ -174,6 +174,7 @@ void tsp_activate(struct tsp_session *s, int x, struct sk_buff_head *out)
 
 	while ((skb = __skb_dequeue(&d->held))) {
 		if (tsp_parse(skb, &p) || tsp_fwd_one(s, x, skb, &p)) {
+			tsp_stat_inc(s->tn, TSP_STAT_DROP_NOMEM);
 			kfree_skb(skb);
 			continue;
 		}
@@ -292,10 +293,12 @@ static unsigned int tsp_rx(struct tsp_session *s, int i, struct sk_buff *skb,
 				tsp_stat_inc(tn, TSP_STAT_DROP_NOMEM);
 		}
 		if (copy && fwd) {
-			if (tsp_fwd_one(s, i, copy, p))
+			if (tsp_fwd_one(s, i, copy, p)) {
+				tsp_stat_inc(tn, TSP_STAT_DROP_NOMEM);
 				kfree_skb(copy);
-			else
+			} else {
 				__skb_queue_tail(&fwdq, copy);
+			}
 		} else if (copy) {
 			tsp_hold(s, i, copy);
 		}
