@@ -72,7 +72,7 @@ CHECKPATCH_DIR := $(BUILD)/cache/checkpatch
 CHECKPATCH := $(CHECKPATCH_DIR)/scripts/checkpatch.pl
 CHECK_FILES := $(wildcard kernel/*.c kernel/*.h include/uapi/linux/*.h)
 
-.PHONY: all module _module tools userland deps test vm-shell check clean distclean bench _bench stress _stress \
+.PHONY: all module _module tools userland deps test vm-shell check clean distclean bench _bench stress _stress demo _demo \
 	_test _vm-shell _check
 
 # userland/ has a Makefile of its own (libtcpsplice, tcpspliceadm, switchd).
@@ -136,6 +136,12 @@ bench: deps
 	@$(MAKE) --no-print-directory _bench
 _bench: all
 	@tests/vm/run.sh --kver $(KVER) --ko $(KO) --cases tests/bench --tests '$(TESTS)' --timeout $(TSP_TIMEOUT)
+
+# The demo: switchd in front of two web servers in the VM, kernel vs copy.
+demo: deps
+	@$(MAKE) --no-print-directory _demo
+_demo: all
+	@tests/demo/run-demo.sh --kver $(KVER) --ko $(KO)
 
 # Stress: tests/stress/*.sh (long loops hunting races; not in CI).
 stress: deps
