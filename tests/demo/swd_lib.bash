@@ -143,18 +143,16 @@ session_lines() {
 	done < "$SWD_LOG"
 }
 
-# count_sessions KEY=VALUE...: log lines matching every pair.
+# count_sessions KEY=VALUE...: log lines with every " KEY=VALUE " (grep:
+# thousands of lines are too slow for bash under emulation).
 count_sessions() {
-	local n=0 l p ok
-	session_lines
-	for l in "${SESSIONS[@]}"; do
-		ok=1
-		for p in "$@"; do
-			[ "$(kv "$l" "${p%%=*}")" = "${p#*=}" ] || { ok=0; break; }
-		done
-		n=$((n + ok))
+	local out p
+	out=$(grep -F ' session=' "$SWD_LOG")
+	for p in "$@"; do
+		[ -n "$out" ] || break
+		out=$(grep -F -- " $p " <<< "$out")
 	done
-	echo $n
+	if [ -n "$out" ]; then wc -l <<< "$out"; else echo 0; fi
 }
 
 # check_ends MODE N: all N session lines of MODE ended by fin; in kernel

@@ -254,6 +254,7 @@ struct kpend {
 	struct conf *conf;
 	struct server *server;
 	uint32_t seen;			/* poll generation it was last seen in */
+	int missing;			/* sweeps that found it gone */
 	struct kpend *next;
 };
 
@@ -462,7 +463,8 @@ static int on_dump(const struct tsp_session_info *si, void *arg)
  * TIME_WAIT is logged now rather than when its record expires.  A dump
  * taken while the module's table changes may miss entries, so a session
  * missing from it (events lost, or a hash table walk restarted) is looked
- * up by id before it is declared gone ("unknown").
+ * up by id, and declared gone ("unknown") only if it is still unknown to
+ * the module and without an end event one sweep later.
  */
 void kern_sweep(void)
 {
@@ -494,8 +496,10 @@ void kern_sweep(void)
 				pp = &k->next;
 				continue;
 			}
-			if (e < 0 && e != -ENOENT) {
-				pp = &k->next;	/* cannot tell: ask again later */
+			/* the module unlinks a session just before it sends the
+			 * end event: give the event a second to arrive */
+			if ((e < 0 && e != -ENOENT) || (e == -ENOENT && ++k->missing < 2)) {
+				pp = &k->next;
 				continue;
 			}
 			*pp = k->next;
