@@ -1,15 +1,21 @@
 #!/bin/bash
-# Handoff races, repeated: drained callers that relayed a request and hold
+# Stress (make stress, not in the default suite): handoff races, repeated
+# LOOPS times (default 30): drained callers that relayed a request and hold
 # part of the response, alternating with legacy callers that write their
 # buffered bytes 50 ms after the call while both peers stream.  Every
 # transfer byte-exact both ways; no direction may stay unactivated (this
 # loop caught a splice point off by the FIN when a legacy proxy closed a
 # socket it had shut down).
-# timeout: 400
+# Known open bug (see the closing note of session 1): about one handoff in
+# 40 ends with both directions stalled right after the held data was
+# flushed; this loop reproduces it and dumps ss/nstat/kernel state.
+# timeout: 1500
 . "$TSP_ROOT/tests/lib.sh"
 T=$TSP_TOOLS
 topo_up
 mod_load
+# Handoff states in the kernel log (rate-limited), for the failure report.
+in_ns proxy sh -c 'echo 2 > /proc/sys/net/tcp_splice/debug_level'
 
 one() { # tag mode size proxy-args...
 	local tag=$1 mode=$2 size=$3
@@ -35,6 +41,12 @@ asym() { # tag mode client-bytes server-bytes proxy-args...
 	if [ $c != 0 ] || [ $s != 0 ] || [ $p != 0 ]; then
 		cat "$tag.cli" "$tag.srv" "$tag.prx"
 		in_ns proxy cat /proc/net/stat/tcp_splice
+		in_ns proxy ss -tino
+		in_ns client ss -tino
+		in_ns client nstat -az | grep -iE "paws|retrans|dup|OutOfWindow"
+		in_ns server nstat -az | grep -iE "paws|retrans|dup|OutOfWindow"
+		in_ns proxy cat /proc/net/tcp_splice_conn
+		dmesg | grep tcp_splice | tail -40
 		fail "$tag: client=$c server=$s proxy=$p"
 	fi
 	grep -q "verify=ok eof=yes" "$tag.cli" || fail "$tag: client stream not exact"
@@ -42,17 +54,10 @@ asym() { # tag mode client-bytes server-bytes proxy-args...
 }
 
 cd "$TSP_OUT" || fail "no TSP_OUT"
-for i in 1 2 3 4 5 6 7 8; do
+for i in $(seq 1 ${LOOPS:-30}); do
 	one "d$i" drained 2M --relay-req 1000 --hold-resp 2000
 	one "l$i" legacy 2M --hold-resp 1000 --delay-ms 50
 done
-# A client that sent its request and shut down its side before the splice
-# (CLOSE_WAIT at the proxy): its FIN must still reach the server, exactly
-# once, and the response must flow back byte-exact.
-for m in drained legacy; do
-	asym "cw-$m" $m 1K 3M --relay-req 1024
-	grep -q "^session=1 .*ioctl=ok" "cw-$m.prx" || fail "cw-$m: splice refused"
-done
 n=$(in_ns proxy awk '$1 == "sessions_created" { print $2 }' /proc/net/stat/tcp_splice)
-assert_eq "$n" 18 "sessions created"
+assert_eq "$n" $((2 * ${LOOPS:-30})) "sessions created"
 exit 0
