@@ -33,7 +33,6 @@ t_start=$(now_ms)
 title "Setting up: three network namespaces joined by veth, the tcp_splice module"
 topo_up --extra 1
 mod_load
-swd_tuning
 say "client 10.0.1.1  ->  proxy 10.0.1.2 (switchd)  ->  alpha 10.0.2.1, beta 10.0.3.1"
 say "module: $(modinfo -F version "$TSP_KO" 2> /dev/null || echo loaded) ($(uname -r))"
 
@@ -103,7 +102,10 @@ say "\$ switchd -S switchd.sock show kernel"
 swd show kernel | sed 's/^/    /'
 bg_pid_wait $cp 60 || loud_fail "the slow download failed"
 [ "$(digest slow.bin)" = "$(digest alpha/8M)" ] || loud_fail "DIGEST MISMATCH for the slow download"
-say "slow download complete, sha256 equal"
+say "slow download complete, sha256 equal; switchd's log line for it:"
+wait_until 20 kernel_idle || true
+line=$(grep 'req="GET /8M' "$SWD_LOG" | tail -n 1)
+say "    ${line#*]: }"
 stop_switchd
 
 title "The same $BIG download in each splice mode"
