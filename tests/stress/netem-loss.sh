@@ -1,8 +1,14 @@
 #!/bin/bash
-# Loss, delay with jitter, reordering and duplication on every leg (netem):
+# Stress (make stress): loss, delay with jitter, reordering and duplication
+# on every leg (netem):
 # spliced transfers stay byte-exact both ways, in both handoff modes, and
 # retransmissions run end to end between the real peers.
-# timeout: 400
+# Passed 3 of 4 runs in session 1; the failing run stalled one direction
+# (C->S, drained) after ~100 KB: an open bug, likely the same family as
+# the handoff-loop stall, or bytes purged from the source socket's
+# out-of-order queue at the cut (recovery then waits on the client's SACK
+# reneging detection and RTO backoff).  Kept out of CI until fixed.
+# timeout: 600
 . "$TSP_ROOT/tests/lib.sh"
 T=$TSP_TOOLS
 topo_up
