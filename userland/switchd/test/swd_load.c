@@ -6,13 +6,15 @@
  *   swd_load [-c CONC] [-n TOTAL] [-H HOST] [-p PATH] [-X METHOD]
  *            [--body FILE] [--raw FILE] [--http10] [--close] [--shut]
  *            [--expect-status N] [--expect-file FILE] [--expect-len N]
- *            [--timeout SECS] [-v] ADDR:PORT
+ *            [--timeout SECS] [--rate BYTES] [-v] ADDR:PORT
  *
  * One connection per request.  Prints one summary line:
  *   ok=N fail=N elapsed_ms=N rps=N bytes=N status_200=N server_NAME=N err_...=N
  * and exits 0 when every request passed.  --raw sends FILE verbatim as
  * the whole request (bad-input tests); the status is still counted.
- * --shut half-closes each connection once its request is sent.
+ * --shut half-closes each connection once its request is sent; --rate
+ * reads each response body at most that fast (K/M suffixes: a slow
+ * client whose data waits in its socket).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,7 +50,10 @@ struct conn {
 	bool mismatch;
 	char server[32];
 	uint64_t deadline;
+	uint64_t t_start;
 	bool busy;
+	bool throttled;
+	uint64_t resume_at;
 };
 
 static struct sockaddr_storage dst;
@@ -61,6 +66,7 @@ static int64_t expect_clen = -1;
 static int expect_status = 200;
 static int verbose;
 static bool shut_after;
+static uint64_t rate;		/* bytes per second per connection, 0: no limit */
 
 static uint64_t ok, failed, total_bytes, started, finished;
 static uint64_t err_connect, err_reset, err_timeout, err_mismatch, err_status, err_short;
@@ -214,6 +220,7 @@ static int start(int ep, struct conn *c, uint64_t tmo)
 	c->clen = -1;
 	c->status = -1;
 	c->deadline = now_ms() + tmo;
+	c->t_start = now_ms();
 	started++;
 	if (fd < 0 || (connect(fd, (struct sockaddr *)&dst, dlen) < 0 && errno != EINPROGRESS)) {
 		err_connect++;
@@ -287,7 +294,24 @@ static void io(int ep, struct conn *c, uint32_t events)
 				continue;
 			}
 		} else {
-			n = recv(c->fd, buf, sizeof(buf), 0);
+			size_t want = sizeof(buf);
+
+			if (rate) {
+				/* a slow reader: the rest waits in the socket */
+				uint64_t allowed = rate * (now_ms() - c->t_start) / 1000;
+				struct epoll_event ev = { .events = 0, .data.ptr = c };
+
+				if (allowed <= c->body) {
+					epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+					c->throttled = true;
+					/* back when 64 KiB more are allowed */
+					c->resume_at = c->t_start + (c->body + 65536) * 1000 / rate;
+					return;
+				}
+				if (allowed - c->body < want)
+					want = (size_t)(allowed - c->body);
+			}
+			n = recv(c->fd, buf, want, 0);
 			if (n > 0) {
 				on_body(c, buf, (size_t)n);
 				if (c->clen >= 0 && c->body >= (uint64_t)c->clen) {
@@ -378,6 +402,15 @@ int main(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--http10")) {
 			http10 = true;
+		} else if (!strcmp(a, "--rate") && v) {
+			char *end;
+
+			rate = strtoull(v, &end, 10);
+			if (*end == 'k' || *end == 'K')
+				rate <<= 10;
+			else if (*end == 'm' || *end == 'M')
+				rate <<= 20;
+			i++;
 		} else if (!strcmp(a, "--shut")) {
 			shut_after = true;
 		} else if (!strcmp(a, "--close")) {
@@ -460,6 +493,12 @@ int main(int argc, char **argv)
 		for (int i = 0; i < conc; i++) {
 			struct conn *c = &cs[i];
 
+			if (c->busy && c->throttled && now >= c->resume_at) {
+				struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+
+				c->throttled = false;
+				epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+			}
 			if (c->busy && now > c->deadline) {
 				err_timeout++;
 				done(c, "timeout");
