@@ -116,24 +116,31 @@ for mode in kernel pipe copy; do
 	: > "$SWD_LOG"
 	start_switchd demo.conf -m $mode
 	pid=$(swd_info pid)
-	c0=$(proc_cpu_ticks "$pid")
-	r=$(in_ns client curl -s -m 300 -o big.bin -H 'Host: alpha.example' \
-		-w '%{http_code} %{size_download} %{time_total} %{speed_download}' "http://$VIP/big") ||
-		loud_fail "$mode: the $BIG download failed"
-	c1=$(proc_cpu_ticks "$pid")
+	best=
+	# best of two (the emulator shares its host: single runs are noisy)
+	for run in 1 2; do
+		c0=$(proc_cpu_ticks "$pid")
+		r=$(in_ns client curl -s -m 300 -o big.bin -H 'Host: alpha.example' \
+			-w '%{http_code} %{size_download} %{time_total} %{speed_download}' \
+			"http://$VIP/big") || loud_fail "$mode: the $BIG download failed"
+		c1=$(proc_cpu_ticks "$pid")
+		read -r code size tt speed <<< "$r"
+		d=$(digest big.bin)
+		[ "$d" = "$want" ] || loud_fail "DIGEST MISMATCH in $mode mode: $d != $want"
+		[ "$code" = 200 ] || loud_fail "$mode: HTTP $code"
+		if [ -z "$best" ] || [ "${speed%.*}" -gt "${best%% *}" ]; then
+			best="${speed%.*} $size $tt $((c1 - c0)) $d equal"
+		fi
+	done
 	[ $mode = kernel ] && { wait_until 10 kernel_idle || true; }
 	stop_switchd
-	read -r code size tt speed <<< "$r"
-	d=$(digest big.bin)
-	ok=equal
-	[ "$d" = "$want" ] || ok=MISMATCH
-	RES[$mode]="$size ${tt} ${speed%.*} $((c1 - c0)) $d $ok"
+	read -r speed size tt ticks d ok <<< "$best"
+	RES[$mode]="$size $tt $speed $ticks $d $ok"
 	line=$(grep 'req="GET /big' "$SWD_LOG" | tail -n 1)
 	say "  $mode: ${line#*]: }"
-	[ $ok = equal ] || loud_fail "DIGEST MISMATCH in $mode mode: $d != $want"
 done
 
-title "Report: one $BIG HTTP download through switchd (same VM, same file)"
+title "Report: one $BIG HTTP download through switchd (same VM, same file, best of two)"
 printf '  %-7s %12s %9s %12s %14s   %s\n' mode bytes time throughput "switchd CPU" "sha256 (vs. the server's file)"
 for mode in kernel pipe copy; do
 	read -r size tt speed ticks d ok <<< "${RES[$mode]}"
