@@ -15,6 +15,7 @@
 need_switchd
 topo_up --extra 1
 mod_load
+swd_tuning
 
 www A A 1K
 www B B 1K

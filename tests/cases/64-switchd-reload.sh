@@ -12,6 +12,7 @@
 need_switchd
 topo_up --extra 1
 mod_load
+swd_tuning
 
 www A A 32K
 cp -r A B && echo B > B/name

@@ -15,6 +15,7 @@ need_switchd
 need_cmd curl
 topo_up --extra 1
 mod_load
+swd_tuning
 chmod 1777 .	# nobody writes its log here
 
 # IPv6 on the client and server sides of the proxy
