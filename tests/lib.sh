@@ -363,3 +363,32 @@ assert_same_file() {
 	[ "$sa" = "$sb" ] || fail "${3:-assert_same_file}: $1 has $sa bytes, $2 has $sb"
 	[ "$(digest "$1")" = "$(digest "$2")" ] || fail "${3:-assert_same_file}: $1 and $2 differ"
 }
+
+# splice_xfer TAG MODE CLIENT_BYTES SERVER_BYTES TIMEOUT [tsp_proxy args...]
+# One standard spliced transfer in the current directory: tsp_xfer server
+# (server ns, :8080), tsp_proxy MODE (proxy ns, :8000), tsp_xfer client; both
+# streams verified byte-exact with EOF.  Files TAG.{srv,prx,cli}; fails the
+# case (with the three outputs) on any error.
+splice_xfer() {
+	local tag=$1 mode=$2 size=$3 ssize=$4 tmo=$5 c s p
+	shift 5
+	in_ns server "$TSP_TOOLS/tsp_xfer" listen 8080 --send "$ssize" --expect "$size" \
+		--shut --once --timeout "$tmo" --ready-file "$tag.sready" > "$tag.srv" 2>&1 &
+	s=$!
+	in_ns proxy "$TSP_TOOLS/tsp_proxy" --mode "$mode" --timeout $((tmo + 30)) "$@" \
+		--ready-file "$tag.pready" 8000 10.0.2.1 8080 > "$tag.prx" 2>&1 &
+	p=$!
+	wait_until 10 test -e "$tag.sready" -a -e "$tag.pready" || fail "$tag: not ready"
+	in_ns client "$TSP_TOOLS/tsp_xfer" connect 10.0.1.2 8000 --send "$size" \
+		--expect "$ssize" --shut --timeout "$tmo" > "$tag.cli" 2>&1
+	c=$?
+	wait $s; s=$?
+	wait $p; p=$?
+	if [ $c != 0 ] || [ $s != 0 ] || [ $p != 0 ]; then
+		cat "$tag.cli" "$tag.srv" "$tag.prx"
+		declare -F splice_xfer_diag > /dev/null && splice_xfer_diag
+		fail "$tag: client=$c server=$s proxy=$p"
+	fi
+	grep -q "verify=ok eof=yes" "$tag.cli" || fail "$tag: client stream not exact"
+	grep -q "verify=ok eof=yes" "$tag.srv" || fail "$tag: server stream not exact"
+}

@@ -11,48 +11,14 @@ mod_load
 # Handoff states in the kernel log (rate-limited), for the failure report.
 in_ns proxy sh -c 'echo 2 > /proc/sys/net/tcp_splice/debug_level'
 
-one() { # tag mode size proxy-args...
-	local tag=$1 mode=$2 size=$3
-	shift 3
-	asym "$tag" "$mode" "$size" "$size" "$@"
-}
 
-asym() { # tag mode client-bytes server-bytes proxy-args...
-	local tag=$1 mode=$2 size=$3 ssize=$4 c s p
-	shift 4
-	in_ns server "$T/tsp_xfer" listen 8080 --send "$ssize" --expect "$size" \
-		--shut --once --timeout 30 --ready-file "$tag.sready" > "$tag.srv" 2>&1 &
-	s=$!
-	in_ns proxy "$T/tsp_proxy" --mode "$mode" --timeout 40 "$@" \
-		--ready-file "$tag.pready" 8000 10.0.2.1 8080 > "$tag.prx" 2>&1 &
-	p=$!
-	wait_until 10 test -e "$tag.sready" -a -e "$tag.pready" || fail "$tag: not ready"
-	in_ns client "$T/tsp_xfer" connect 10.0.1.2 8000 --send "$size" \
-		--expect "$ssize" --shut --timeout 30 > "$tag.cli" 2>&1
-	c=$?
-	wait $s; s=$?
-	wait $p; p=$?
-	if [ $c != 0 ] || [ $s != 0 ] || [ $p != 0 ]; then
-		cat "$tag.cli" "$tag.srv" "$tag.prx"
-		in_ns proxy cat /proc/net/stat/tcp_splice
-		in_ns proxy ss -tino
-		in_ns client ss -tino
-		in_ns client nstat -az | grep -iE "paws|retrans|dup|OutOfWindow"
-		in_ns server nstat -az | grep -iE "paws|retrans|dup|OutOfWindow"
-		in_ns proxy cat /proc/net/tcp_splice_conn
-		dmesg | grep tcp_splice | tail -40
-		fail "$tag: client=$c server=$s proxy=$p"
-	fi
-	grep -q "verify=ok eof=yes" "$tag.cli" || fail "$tag: client stream not exact"
-	grep -q "verify=ok eof=yes" "$tag.srv" || fail "$tag: server stream not exact"
-}
 
 cd "$TSP_OUT" || fail "no TSP_OUT"
 # A client that sent its request and shut down its side before the splice
 # (CLOSE_WAIT at the proxy): its FIN must still reach the server, exactly
 # once, and the response must flow back byte-exact.
 for m in drained legacy; do
-	asym "cw-$m" $m 1K 3M --relay-req 1024
+	splice_xfer "cw-$m" $m 1K 3M 30 --relay-req 1024
 	grep -q "^session=1 .*ioctl=ok" "cw-$m.prx" || fail "cw-$m: splice refused"
 done
 exit 0
