@@ -187,3 +187,90 @@ clean:
 
 distclean:
 	rm -rf $(BUILD)
+
+# ---- install, Debian packages ------------------------------------------
+#   make install [DESTDIR=] [PREFIX=/usr/local] [LIBDIR=] [KDIR=|KVER=]
+#                           = install-module install-userland install-data
+#   make install-module     the module for KVER/KDIR into
+#                           $(DESTDIR)/lib/modules/<KVER>/updates/ (then
+#                           depmod, unless DESTDIR is set)
+#   make install-userland   libtcpsplice (static, shared, headers, .pc),
+#                           tcpspliceadm, switchd and their man pages
+#   make install-data       switchd.service, $(SYSCONFDIR)/switchd/switchd.conf
+#                           (kept if there), the udev rule, examples
+#                           (modules-load.d, sysctl.d, switchd.conf)
+#   make install-dkms       the DKMS source tree /usr/src/tcp-splice-<version>/
+#   make uninstall          what install put there (not the configuration)
+#   make deb                Debian packages into build/deb/ (packaging/build-deb.sh)
+#   make test-packages      make deb, then tests/packages/*.sh in the test VM
+# Every directory can be overridden: PREFIX LIBDIR INCLUDEDIR SBINDIR
+# MANDIR DOCDIR SYSCONFDIR UNITDIR UDEVRULESDIR MODDEST DKMSDIR.
+PKG_VERSION  := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf 2>/dev/null)
+PREFIX       ?= /usr/local
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+SBINDIR      ?= $(PREFIX)/sbin
+MANDIR       ?= $(PREFIX)/share/man
+DOCDIR       ?= $(PREFIX)/share/doc/tcp-splice
+SYSCONFDIR   ?= /etc
+UNITDIR      ?= $(PREFIX)/lib/systemd/system
+UDEVRULESDIR ?= /lib/udev/rules.d
+MODDEST      ?= /lib/modules/$(KVER)/updates
+DKMSDIR      ?= /usr/src/tcp-splice-$(PKG_VERSION)
+INSTALL_VARS  = DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) \
+	INCLUDEDIR=$(INCLUDEDIR) SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
+DEB_OUT      := $(BUILD)/deb
+
+.PHONY: install install-module install-userland install-data install-dkms uninstall \
+	deb test-packages _test-packages
+
+install: install-module install-userland install-data
+
+install-module: module
+	install -D -m 644 $(KO) $(DESTDIR)$(MODDEST)/tcp_splice.ko
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+install-userland:
+	$(MAKE) -C userland install $(INSTALL_VARS)
+	$(MAKE) -C userland/switchd install $(INSTALL_VARS)
+
+install-data:
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/switchd $(DESTDIR)$(UDEVRULESDIR) \
+		$(DESTDIR)$(DOCDIR)/examples/modules-load.d $(DESTDIR)$(DOCDIR)/examples/sysctl.d
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		packaging/switchd.service.in > $(DESTDIR)$(UNITDIR)/switchd.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/switchd.service
+	test -e $(DESTDIR)$(SYSCONFDIR)/switchd/switchd.conf || \
+		install -m 644 packaging/switchd.conf $(DESTDIR)$(SYSCONFDIR)/switchd/switchd.conf
+	install -m 644 packaging/udev/60-tcp_splice.rules $(DESTDIR)$(UDEVRULESDIR)/
+	install -m 644 packaging/modules-load.d/tcp_splice.conf $(DESTDIR)$(DOCDIR)/examples/modules-load.d/
+	install -m 644 packaging/sysctl.d/60-tcp_splice.conf $(DESTDIR)$(DOCDIR)/examples/sysctl.d/
+	install -m 644 userland/switchd/switchd.conf.example $(DESTDIR)$(DOCDIR)/examples/
+
+install-dkms:
+	@test -n "$(PKG_VERSION)" || { echo "make: no PACKAGE_VERSION in dkms.conf" >&2; exit 1; }
+	@set -e; for f in dkms.conf $(MOD_SRC); do \
+		echo "  INSTALL $(DESTDIR)$(DKMSDIR)/$$f"; \
+		install -D -m 644 $$f $(DESTDIR)$(DKMSDIR)/$$f; \
+	done
+
+uninstall:
+	$(MAKE) -C userland uninstall $(INSTALL_VARS)
+	$(MAKE) -C userland/switchd uninstall $(INSTALL_VARS)
+	rm -f $(DESTDIR)$(MODDEST)/tcp_splice.ko $(DESTDIR)$(UNITDIR)/switchd.service \
+		$(DESTDIR)$(UDEVRULESDIR)/60-tcp_splice.rules
+	rm -rf $(DESTDIR)$(DOCDIR)
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+# The packages are built from a copy of the tree in build/deb/src/, their
+# files land in build/deb/ (lintian must find no error).
+deb:
+	@packaging/build-deb.sh $(DEB_OUT)
+
+# Packages, then the VM case(s) of tests/packages/ (not in CI: DKMS
+# compiles the module inside the emulated guest).
+test-packages:
+	@TSP_DEPS_PACKAGING=1 tests/vm/deps.sh $(KVER_ARG)
+	@$(MAKE) --no-print-directory _test-packages
+_test-packages: all deb
+	@tests/vm/run.sh --kver $(KVER) --ko '' --cases tests/packages --tests '$(TESTS)' --timeout $(TSP_TIMEOUT)
