@@ -201,7 +201,8 @@ distclean:
 #                           (modules-load.d, sysctl.d, switchd.conf)
 #   make install-dkms       the DKMS source tree /usr/src/tcp-splice-<version>/
 #   make uninstall          what install put there (not the configuration)
-#   make deb                Debian packages into build/deb/ (packaging/build-deb.sh)
+#   make deb [DEB_SRC=HEAD] Debian packages into build/deb/ (packaging/build-deb.sh;
+#                           DEB_SRC: from that commit, not the working tree)
 #   make test-packages      make deb, then tests/packages/*.sh in the test VM
 # Every directory can be overridden: PREFIX LIBDIR INCLUDEDIR SBINDIR
 # MANDIR DOCDIR SYSCONFDIR UNITDIR UDEVRULESDIR MODDEST DKMSDIR.
@@ -265,12 +266,12 @@ uninstall:
 # The packages are built from a copy of the tree in build/deb/src/, their
 # files land in build/deb/ (lintian must find no error).
 deb:
-	@packaging/build-deb.sh $(DEB_OUT)
+	@packaging/build-deb.sh $(if $(DEB_SRC),--src $(DEB_SRC)) $(DEB_OUT)
 
 # Packages, then the VM case(s) of tests/packages/ (not in CI: DKMS
 # compiles the module inside the emulated guest).
 test-packages:
 	@TSP_DEPS_PACKAGING=1 tests/vm/deps.sh $(KVER_ARG)
 	@$(MAKE) --no-print-directory _test-packages
-_test-packages: all deb
+_test-packages: userland deb
 	@tests/vm/run.sh --kver $(KVER) --ko '' --cases tests/packages --tests '$(TESTS)' --timeout $(TSP_TIMEOUT)
