@@ -206,7 +206,7 @@ static int tsp_cut(struct tsp_session *s)
 			tsp_purge_ofo(tp);
 			if (tp->rx_opt.sack_ok)
 				tcp_sack_reset(&tp->rx_opt);
-			tsp_stat_inc(s->tn, TSP_STAT_OFO_PURGED);
+			tsp_stat_inc(s->tn, TCP_SPLICE_STAT_OFO_PURGED);
 		}
 		if (sock_flag(sk[i], SOCK_KEEPOPEN)) {
 			sock_reset_flag(sk[i], SOCK_KEEPOPEN);
@@ -506,6 +506,6 @@ out_put:
 		if (sock[i])
 			sockfd_put(sock[i]);
 	tsp_stat_inc(tsp_pernet(want_net ?: current->nsproxy->net_ns),
-		     TSP_STAT_SPLICE_REFUSED);
+		     TCP_SPLICE_STAT_SPLICE_REFUSED);
 	return err;
 }

@@ -66,8 +66,8 @@ static void tsp_fwd_params(struct tsp_session *s, int i,
 		rw->ack = r->cut;
 		rw->tsecr = r->peer_tsval;
 	}
-	if (s->ts_max_valid[o] && before(rw->tsval, s->ts_max[o]))
-		rw->tsval = s->ts_max[o];
+	if (s->towards[o].ts_valid && before(rw->tsval, s->towards[o].ts_max))
+		rw->tsval = s->towards[o].ts_max;
 	rw->ws_in = d->ws_in;
 	rw->ws_out = d->ws_out;
 	rw->ts_keep = d->ts_out;
@@ -104,6 +104,7 @@ static int tsp_fwd_one(struct tsp_session *s, int i, struct sk_buff *skb,
 		       const struct tsp_pkt *p)
 {
 	struct tsp_dir *d = &s->dir[i], *r = &s->dir[!i];
+	struct tsp_towards *to = &s->towards[!i];
 	struct tsp_net *tn = s->tn;
 	struct tsp_rw rw;
 	u32 end;
@@ -115,13 +116,20 @@ static int tsp_fwd_one(struct tsp_session *s, int i, struct sk_buff *skb,
 		return err;
 
 	if (p->ts_off && rw.ts_keep) {
-		s->ts_max[!i] = rw.tsval;
-		s->ts_max_valid[!i] = true;
+		to->ts_max = rw.tsval;
+		to->ts_valid = true;
+	}
+	if ((p->flags & TCPHDR_ACK) && r->phase == TSP_ACTIVE &&
+	    (!to->ack_valid || !before(rw.ack, to->ack))) {
+		to->ack = rw.ack;
+		to->win = ((struct tcphdr *)(skb_network_header(skb) +
+					     p->ihl))->window;
+		to->ack_valid = true;
 	}
 	d->pkts++;
 	d->bytes += p->paylen;
-	tsp_stat_inc(tn, i ? TSP_STAT_PKTS_S2C : TSP_STAT_PKTS_C2S);
-	tsp_stat_add(tn, i ? TSP_STAT_BYTES_S2C : TSP_STAT_BYTES_C2S,
+	tsp_stat_inc(tn, i ? TCP_SPLICE_STAT_PKTS_S2C : TCP_SPLICE_STAT_PKTS_C2S);
+	tsp_stat_add(tn, i ? TCP_SPLICE_STAT_BYTES_S2C : TCP_SPLICE_STAT_BYTES_C2S,
 		     p->paylen);
 	end = rw.seq + p->paylen + !!(p->flags & TCPHDR_FIN);
 	if (after(end, d->sent_nxt))
@@ -174,7 +182,7 @@ void tsp_activate(struct tsp_session *s, int x, struct sk_buff_head *out)
 
 	while ((skb = __skb_dequeue(&d->held))) {
 		if (tsp_parse(skb, &p) || tsp_fwd_one(s, x, skb, &p)) {
-			tsp_stat_inc(s->tn, TSP_STAT_DROP_NOMEM);
+			tsp_stat_inc(s->tn, TCP_SPLICE_STAT_DROP_NOMEM);
 			kfree_skb(skb);
 			continue;
 		}
@@ -191,7 +199,7 @@ static void tsp_hold(struct tsp_session *s, int i, struct sk_buff *skb)
 
 	if (d->held_bytes + skb->truesize >
 	    (u32)tsp_sysctl(tn, TSP_SYS_HOLD_BYTES)) {
-		tsp_stat_inc(tn, TSP_STAT_DROP_HOLD_FULL);
+		tsp_stat_inc(tn, TCP_SPLICE_STAT_DROP_HOLD_FULL);
 		kfree_skb(skb);
 		return;
 	}
@@ -200,7 +208,7 @@ static void tsp_hold(struct tsp_session *s, int i, struct sk_buff *skb)
 	skb->dev = NULL;	/* not refcounted; set again on output */
 	d->held_bytes += skb->truesize;
 	__skb_queue_tail(&d->held, skb);
-	tsp_stat_inc(tn, TSP_STAT_HELD);
+	tsp_stat_inc(tn, TCP_SPLICE_STAT_HELD);
 }
 
 /* Loose window check for RSTs until the full in-window validation. */
@@ -218,7 +226,7 @@ static unsigned int tsp_rx_rst(struct tsp_session *s, int i,
 	struct tsp_dir *d = &s->dir[i];
 
 	if (!tsp_rst_acceptable(d, p)) {
-		tsp_stat_inc(s->tn, TSP_STAT_DROP_OUT_OF_WINDOW);
+		tsp_stat_inc(s->tn, TCP_SPLICE_STAT_DROP_OUT_OF_WINDOW);
 		return NF_DROP;
 	}
 	if (tsp_fwd_one(s, i, skb, p))
@@ -226,6 +234,42 @@ static unsigned int tsp_rx_rst(struct tsp_session *s, int i,
 	__skb_queue_tail(fwdq, skb);
 	s->reason = TSP_END_RST;
 	tsp_session_set_state(s, TCP_SPLICE_S_CLOSE);
+	return NF_STOLEN;
+}
+
+/*
+ * A SYN on a spliced tuple.  Once both peers closed (or one reset), it is
+ * a new connection that reuses the tuple (the client's side of the old
+ * one is gone, so its port is free again): the old session ends now and
+ * the SYN is parked until the proxy's old socket has released the tuple,
+ * then enters the stack (tsp_session_replay_syn).  Retransmissions of it
+ * replace the parked copy.  Any other SYN is dropped.
+ */
+static unsigned int tsp_rx_syn(struct tsp_session *s, struct sk_buff *skb)
+{
+	struct sk_buff *old = NULL;
+	bool recycle;
+
+	spin_lock_bh(&s->lock);
+	recycle = !tsp_dead(s) && skb->dev &&
+		  (s->state == TCP_SPLICE_S_TIME_WAIT ||
+		   s->state == TCP_SPLICE_S_CLOSE);
+	if (recycle) {
+		old = s->syn;
+		nf_reset_ct(skb);
+		skb_dst_drop(skb);
+		s->syn_iif = skb->dev->ifindex;
+		skb->dev = NULL;
+		s->syn = skb;
+		tsp_session_end_soon(s);
+	}
+	spin_unlock_bh(&s->lock);
+	kfree_skb(old);
+	if (!recycle) {
+		tsp_stat_inc(s->tn, TCP_SPLICE_STAT_DROP_SYN);
+		return NF_DROP;
+	}
+	tsp_stat_inc(s->tn, TCP_SPLICE_STAT_SYN_RECYCLED);
 	return NF_STOLEN;
 }
 
@@ -241,17 +285,15 @@ static unsigned int tsp_rx(struct tsp_session *s, int i, struct sk_buff *skb,
 	unsigned int verdict;
 	struct sk_buff *copy;
 
-	if (p->flags & TCPHDR_SYN) {
-		tsp_stat_inc(tn, TSP_STAT_DROP_SYN);
-		return NF_DROP;
-	}
+	if (p->flags & TCPHDR_SYN)
+		return tsp_rx_syn(s, skb);
 
 	__skb_queue_head_init(&fwdq);
 	__skb_queue_head_init(&actq);
 	spin_lock_bh(&s->lock);
 	if (tsp_dead(s) || s->state == TCP_SPLICE_S_CLOSE) {
 		spin_unlock_bh(&s->lock);
-		tsp_stat_inc(tn, TSP_STAT_DROP_CLOSED);
+		tsp_stat_inc(tn, TCP_SPLICE_STAT_DROP_CLOSED);
 		return NF_DROP;
 	}
 	if (p->ts_off && (!d->peer_ts_seen || after(p->tsval, d->peer_tsval))) {
@@ -290,11 +332,11 @@ static unsigned int tsp_rx(struct tsp_session *s, int i, struct sk_buff *skb,
 		if (feed) {
 			copy = pskb_copy(skb, GFP_ATOMIC);
 			if (!copy)
-				tsp_stat_inc(tn, TSP_STAT_DROP_NOMEM);
+				tsp_stat_inc(tn, TCP_SPLICE_STAT_DROP_NOMEM);
 		}
 		if (copy && fwd) {
 			if (tsp_fwd_one(s, i, copy, p)) {
-				tsp_stat_inc(tn, TSP_STAT_DROP_NOMEM);
+				tsp_stat_inc(tn, TCP_SPLICE_STAT_DROP_NOMEM);
 				kfree_skb(copy);
 			} else {
 				__skb_queue_tail(&fwdq, copy);
@@ -318,7 +360,7 @@ static unsigned int tsp_rx(struct tsp_session *s, int i, struct sk_buff *skb,
 			ack = r->fin + r->sink_fin;
 		if (tsp_make_feed(skb, p, seq, ack, !old,
 				  r->phase == TSP_ACTIVE)) {
-			tsp_stat_inc(tn, TSP_STAT_DROP_NOMEM);
+			tsp_stat_inc(tn, TCP_SPLICE_STAT_DROP_NOMEM);
 			verdict = NF_DROP;
 			goto out_unlock;
 		}
@@ -326,7 +368,7 @@ static unsigned int tsp_rx(struct tsp_session *s, int i, struct sk_buff *skb,
 		    (p->flags & TCPHDR_ACK) &&
 		    !before(ack, r->fin + r->sink_fin))
 			r->sink_done = true;
-		tsp_stat_inc(tn, TSP_STAT_FED);
+		tsp_stat_inc(tn, TCP_SPLICE_STAT_FED);
 		verdict = NF_ACCEPT;
 	}
 
@@ -374,21 +416,21 @@ static unsigned int tsp_pre_routing(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 
 	if (ip_is_fragment(iph)) {
-		tsp_stat_inc(tn, TSP_STAT_DROP_FRAGMENT);
+		tsp_stat_inc(tn, TCP_SPLICE_STAT_DROP_FRAGMENT);
 		return NF_DROP;
 	}
 	if (iph->ihl != 5) {
-		tsp_stat_inc(tn, TSP_STAT_DROP_MALFORMED);
+		tsp_stat_inc(tn, TCP_SPLICE_STAT_DROP_MALFORMED);
 		return NF_DROP;
 	}
 	err = tsp_parse(skb, &p);
 	if (err) {
-		tsp_stat_inc(tn, TSP_STAT_DROP_MALFORMED);
+		tsp_stat_inc(tn, TCP_SPLICE_STAT_DROP_MALFORMED);
 		return NF_DROP;
 	}
 	if (!skb_csum_unnecessary(skb)) {
 		if (nf_ip_checksum(skb, state->hook, p.ihl, IPPROTO_TCP)) {
-			tsp_stat_inc(tn, TSP_STAT_DROP_CSUM);
+			tsp_stat_inc(tn, TCP_SPLICE_STAT_DROP_BAD_CSUM);
 			return NF_DROP;
 		}
 		/* Verified: from here on the field is patched in place. */
@@ -404,6 +446,7 @@ static unsigned int tsp_tx_sock(struct tsp_session *s, int i,
 {
 	struct tsp_dir *k = &s->dir[!i];	/* socket i is k's sink */
 	struct tsp_dir *src = &s->dir[i];	/* socket i is src's source */
+	struct tsp_towards *to = &s->towards[i];
 	struct sock *sk = s->sock[i]->sk;
 	struct tsp_net *tn = s->tn;
 	struct sk_buff_head actq;
@@ -433,7 +476,7 @@ static unsigned int tsp_tx_sock(struct tsp_session *s, int i,
 		if (f == k->fin && !k->sink_fin) {
 			k->sink_fin = true;
 			k->sink_done = false;
-			tsp_stat_inc(tn, TSP_STAT_FIN_ABSORBED);
+			tsp_stat_inc(tn, TCP_SPLICE_STAT_FIN_ABSORBED);
 			tsp_dbg(tn, 1, "session %llu: splice point %u on side %d\n",
 				s->id, f, i);
 		}
@@ -458,13 +501,17 @@ static unsigned int tsp_tx_sock(struct tsp_session *s, int i,
 		    tsp_set_seq(skb, p, k->sent_nxt))
 			pass = false;
 	}
+	if (pass && (p->flags & TCPHDR_ACK) && src->phase == TSP_ACTIVE &&
+	    to->ack_valid && after(to->ack, p->ack) &&
+	    tsp_set_ack(skb, p, to->ack, to->win))
+		pass = false;
 	if (pass && p->ts_off) {
-		if (s->ts_max_valid[i] && before(p->tsval, s->ts_max[i])) {
-			if (tsp_set_tsval(skb, p, s->ts_max[i]))
+		if (to->ts_valid && before(p->tsval, to->ts_max)) {
+			if (tsp_set_tsval(skb, p, to->ts_max))
 				pass = false;
 		} else {
-			s->ts_max[i] = p->tsval;
-			s->ts_max_valid[i] = true;
+			to->ts_max = p->tsval;
+			to->ts_valid = true;
 		}
 	}
 	spin_unlock_bh(&s->lock);
@@ -474,7 +521,7 @@ static unsigned int tsp_tx_sock(struct tsp_session *s, int i,
 	/* Consumed, not dropped: TCP must believe it went out, or it would
 	 * retry until it gives up and unhashes the socket.
 	 */
-	tsp_stat_inc(tn, TSP_STAT_SILENCED);
+	tsp_stat_inc(tn, TCP_SPLICE_STAT_SILENCED);
 	consume_skb(skb);
 	return NF_STOLEN;
 }
@@ -507,7 +554,7 @@ static unsigned int tsp_local_out(void *priv, struct sk_buff *skb,
 	if (!s)
 		return NF_ACCEPT;
 	if (tsp_parse(skb, &p)) {
-		tsp_stat_inc(tn, TSP_STAT_SILENCED);
+		tsp_stat_inc(tn, TCP_SPLICE_STAT_SILENCED);
 		consume_skb(skb);
 		return NF_STOLEN;
 	}
@@ -539,7 +586,7 @@ void tsp_xmit_queue(struct tsp_session *s, int o, struct sk_buff_head *q)
 				   sk->sk_uid);
 		rt = ip_route_output_key(net, &fl4);
 		if (IS_ERR(rt)) {
-			tsp_stat_add(s->tn, TSP_STAT_DROP_NOROUTE,
+			tsp_stat_add(s->tn, TCP_SPLICE_STAT_DROP_NO_ROUTE,
 				     skb_queue_len(q));
 			__skb_queue_purge(q);
 			local_bh_enable();

@@ -371,7 +371,7 @@ static int tsp_nl_stats(struct sk_buff *skb, struct genl_info *info)
 	nest = nla_nest_start(msg, TCP_SPLICE_A_STATS);
 	if (!nest)
 		goto err;
-	for (i = 0; i < __TSP_STAT_MAX; i++)
+	for (i = 0; i < __TCP_SPLICE_STAT_MAX; i++)
 		if (nla_put_u64_64bit(msg, i + 1, st.v[i], 0))
 			goto err;
 	nla_nest_end(msg, nest);

@@ -33,41 +33,13 @@ enum tsp_sysctl {
 	__TSP_SYS_MAX,
 };
 
-/* Counters, per namespace and per CPU; summed when read.  The numbering
- * is the ABI's (netlink STATS), see include/uapi/linux/tcp_splice.h.
+/* Counters (enum tcp_splice_stat), per namespace and per CPU; summed
+ * when read.
  */
-enum tsp_stat {
-	TSP_STAT_SESSIONS_CREATED = TCP_SPLICE_STAT_SESSIONS_CREATED,
-	TSP_STAT_SESSIONS_ENDED_FIN = TCP_SPLICE_STAT_SESSIONS_ENDED_FIN,
-	TSP_STAT_SESSIONS_ENDED_RST = TCP_SPLICE_STAT_SESSIONS_ENDED_RST,
-	TSP_STAT_SESSIONS_ENDED_TIMEOUT = TCP_SPLICE_STAT_SESSIONS_ENDED_TIMEOUT,
-	TSP_STAT_SESSIONS_ENDED_FLUSH = TCP_SPLICE_STAT_SESSIONS_ENDED_FLUSH,
-	TSP_STAT_SPLICE_REFUSED = TCP_SPLICE_STAT_SPLICE_REFUSED,
-	TSP_STAT_PKTS_C2S = TCP_SPLICE_STAT_PKTS_C2S,
-	TSP_STAT_BYTES_C2S = TCP_SPLICE_STAT_BYTES_C2S,
-	TSP_STAT_PKTS_S2C = TCP_SPLICE_STAT_PKTS_S2C,
-	TSP_STAT_BYTES_S2C = TCP_SPLICE_STAT_BYTES_S2C,
-	TSP_STAT_HELD = TCP_SPLICE_STAT_HELD,
-	TSP_STAT_FED = TCP_SPLICE_STAT_FED,
-	TSP_STAT_SILENCED = TCP_SPLICE_STAT_SILENCED,
-	TSP_STAT_FIN_ABSORBED = TCP_SPLICE_STAT_FIN_ABSORBED,
-	TSP_STAT_DROP_HOLD_FULL = TCP_SPLICE_STAT_DROP_HOLD_FULL,
-	TSP_STAT_DROP_CSUM = TCP_SPLICE_STAT_DROP_BAD_CSUM,
-	TSP_STAT_DROP_MALFORMED = TCP_SPLICE_STAT_DROP_MALFORMED,
-	TSP_STAT_DROP_NOROUTE = TCP_SPLICE_STAT_DROP_NO_ROUTE,
-	TSP_STAT_DROP_SYN = TCP_SPLICE_STAT_DROP_SYN,
-	TSP_STAT_DROP_OUT_OF_WINDOW = TCP_SPLICE_STAT_DROP_OUT_OF_WINDOW,
-	TSP_STAT_DROP_FRAGMENT = TCP_SPLICE_STAT_DROP_FRAGMENT,
-	TSP_STAT_DROP_CLOSED = TCP_SPLICE_STAT_DROP_CLOSED,
-	TSP_STAT_DROP_NOMEM = TCP_SPLICE_STAT_DROP_NOMEM,
-	TSP_STAT_OFO_PURGED = TCP_SPLICE_STAT_OFO_PURGED,
-	__TSP_STAT_MAX = __TCP_SPLICE_STAT_MAX,
-};
-
-extern const char *const tsp_stat_names[__TSP_STAT_MAX];
+extern const char *const tsp_stat_names[__TCP_SPLICE_STAT_MAX];
 
 struct tsp_stats {
-	u64 v[__TSP_STAT_MAX];
+	u64 v[__TCP_SPLICE_STAT_MAX];
 };
 
 /**
@@ -108,12 +80,12 @@ static inline int tsp_sysctl(const struct tsp_net *tn, enum tsp_sysctl i)
 	return READ_ONCE(tn->sysctl[i]);
 }
 
-static inline void tsp_stat_add(struct tsp_net *tn, enum tsp_stat i, u64 n)
+static inline void tsp_stat_add(struct tsp_net *tn, enum tcp_splice_stat i, u64 n)
 {
 	this_cpu_add(tn->stats->v[i], n);
 }
 
-static inline void tsp_stat_inc(struct tsp_net *tn, enum tsp_stat i)
+static inline void tsp_stat_inc(struct tsp_net *tn, enum tcp_splice_stat i)
 {
 	this_cpu_inc(tn->stats->v[i]);
 }

@@ -82,7 +82,7 @@ static int tsp_stat_show(struct seq_file *seq, void *v)
 
 	tsp_stats_sum(tn, &st);
 	seq_printf(seq, "sessions_active %d\n", atomic_read(&tn->count));
-	for (i = 0; i < __TSP_STAT_MAX; i++)
+	for (i = 0; i < __TCP_SPLICE_STAT_MAX; i++)
 		seq_printf(seq, "%s %llu\n", tsp_stat_names[i], st.v[i]);
 	return 0;
 }

@@ -11,6 +11,7 @@
  * holds one; the splice ioctl holds one while it runs.
  */
 #include <linux/file.h>
+#include <linux/netdevice.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <net/inet_connection_sock.h>
@@ -158,7 +159,7 @@ int tsp_session_insert(struct tsp_session *s)
 	spin_lock_bh(&tn->list_lock);
 	list_add_tail_rcu(&s->list, &tn->list);
 	spin_unlock_bh(&tn->list_lock);
-	tsp_stat_inc(tn, TSP_STAT_SESSIONS_CREATED);
+	tsp_stat_inc(tn, TCP_SPLICE_STAT_SESSIONS_CREATED);
 	return 0;
 }
 
@@ -171,6 +172,7 @@ static void tsp_session_free_rcu(struct rcu_head *head)
 	struct tsp_session *s = container_of(head, struct tsp_session, rcu);
 	int i;
 
+	kfree_skb(s->syn);
 	for (i = 0; i < 2; i++) {
 		skb_queue_purge(&s->dir[i].held);
 		dst_cache_destroy(&s->dir[i].dst);
@@ -284,19 +286,44 @@ static void tsp_count_end(struct tsp_net *tn, u8 reason)
 {
 	switch (reason) {
 	case TSP_END_FIN:
-		tsp_stat_inc(tn, TSP_STAT_SESSIONS_ENDED_FIN);
+		tsp_stat_inc(tn, TCP_SPLICE_STAT_SESSIONS_ENDED_FIN);
 		break;
 	case TSP_END_RST:
-		tsp_stat_inc(tn, TSP_STAT_SESSIONS_ENDED_RST);
+		tsp_stat_inc(tn, TCP_SPLICE_STAT_SESSIONS_ENDED_RST);
 		break;
 	case TSP_END_FLUSH:
 	case TSP_END_UNLOAD:
-		tsp_stat_inc(tn, TSP_STAT_SESSIONS_ENDED_FLUSH);
+		tsp_stat_inc(tn, TCP_SPLICE_STAT_SESSIONS_ENDED_FLUSH);
 		break;
 	default:
-		tsp_stat_inc(tn, TSP_STAT_SESSIONS_ENDED_TIMEOUT);
+		tsp_stat_inc(tn, TCP_SPLICE_STAT_SESSIONS_ENDED_TIMEOUT);
 		break;
 	}
+}
+
+/*
+ * The sockets are released (the tuple is free in the stack): a parked SYN
+ * that reuses it enters the stack as if it arrived now, on its interface.
+ */
+static void tsp_session_replay_syn(struct tsp_session *s)
+{
+	struct net_device *dev;
+	struct sk_buff *skb;
+
+	spin_lock_bh(&s->lock);
+	skb = s->syn;
+	s->syn = NULL;
+	spin_unlock_bh(&s->lock);
+	if (!skb)
+		return;
+	dev = dev_get_by_index(sock_net(s->sock[0]->sk), s->syn_iif);
+	if (!dev) {
+		kfree_skb(skb);
+		return;
+	}
+	skb->dev = dev;
+	netif_rx(skb);
+	dev_put(dev);
 }
 
 /*
@@ -337,6 +364,7 @@ void tsp_session_destroy(struct tsp_session *s, enum tsp_end_reason why,
 		spin_unlock_bh(&s->lock);
 		tsp_release_sock(s->sock[i]->sk);
 	}
+	tsp_session_replay_syn(s);
 	tsp_session_put(s);
 }
 
@@ -359,6 +387,14 @@ static void tsp_queue_work(struct tsp_session *s)
 		return;
 	if (!queue_work(tsp_wq, &s->work))
 		tsp_session_put(s);
+}
+
+/* End @s from any context, as soon as its work runs.  Caller holds s->lock. */
+void tsp_session_end_soon(struct tsp_session *s)
+{
+	WRITE_ONCE(s->expires, jiffies);
+	if (test_bit(TSP_F_READY, &s->flags))
+		tsp_queue_work(s);
 }
 
 static void tsp_timer_fn(struct timer_list *t)

@@ -133,6 +133,28 @@ struct tsp_dir {
 	struct dst_cache dst;	/* route towards peer 1-i */
 };
 
+/**
+ * struct tsp_towards - what peer o has been sent on its connection, by the
+ *	module (translated segments of peer 1-o) or by the proxy's socket o
+ *
+ * Both senders share one connection, so the peer must see one stream:
+ * @ts_max:	TSval high-water mark; PAWS at the peer drops a segment whose
+ *		TSval goes back, so a lower one is raised to it.
+ * @ack/@win:	the latest acknowledgment of peer o's data the module sent
+ *		(and the window field that came with it).  Once peer o's data
+ *		flows through the module, the socket's own ACK is frozen at
+ *		the cut; a segment whose ACK is more than a window below the
+ *		peer's snd_una is dropped whole (RFC 5961 5.2), so the
+ *		socket's segments carry this one instead.
+ */
+struct tsp_towards {
+	u32 ts_max;
+	u32 ack;
+	__be16 win;
+	bool ts_valid;
+	bool ack_valid;
+};
+
 #define TSP_F_DEAD	0	/* unlinked; teardown started */
 #define TSP_F_READY	1	/* handoff ioctl finished; timer armed */
 
@@ -174,13 +196,15 @@ struct tsp_session {
 
 	struct tsp_dir dir[2];
 
+	struct tsp_towards towards[2];	/* what peer o saw from us; @lock */
+
 	/*
-	 * TSval high-water mark towards peer o, whoever sent it (the module
-	 * or the proxy's socket o): PAWS at the peer only accepts a stream
-	 * that never goes back.  Under @lock.
+	 * A peer's SYN that reuses a tuple of this finished session (see
+	 * tsp_rx_syn): given to the stack once the old sockets are gone.
+	 * Under @lock; skb->dev is NULL while parked here.
 	 */
-	u32 ts_max[2];
-	bool ts_max_valid[2];
+	struct sk_buff *syn;
+	int syn_iif;
 
 	u8 state;			/* enum tcp_splice_state */
 	u8 reason;			/* enum tsp_end_reason */
@@ -200,6 +224,7 @@ void tsp_session_destroy(struct tsp_session *s, enum tsp_end_reason why,
 void tsp_session_abort(struct tsp_session *s);
 void tsp_session_start_timer(struct tsp_session *s);
 void tsp_session_set_state(struct tsp_session *s, u8 state);
+void tsp_session_end_soon(struct tsp_session *s);
 void tsp_sessions_flush(struct tsp_net *tn, enum tsp_end_reason why);
 unsigned int tsp_sessions_flush_match(struct tsp_net *tn,
 				      bool (*match)(struct tsp_session *s,

@@ -290,6 +290,23 @@ int tsp_set_seq(struct sk_buff *skb, const struct tsp_pkt *p, u32 seq)
 	return 0;
 }
 
+/* Refresh the acknowledgment of a segment of a proxy socket. */
+int tsp_set_ack(struct sk_buff *skb, const struct tsp_pkt *p, u32 ack,
+		__be16 win)
+{
+	u8 old[sizeof(struct tcphdr)];
+	struct tcphdr *th;
+
+	th = tsp_writable_th(skb, p);
+	if (!th)
+		return -ENOMEM;
+	memcpy(old, th, sizeof(old));
+	th->ack_seq = htonl(ack);
+	th->window = win;
+	tsp_fix_check(skb, th, old, sizeof(old));
+	return 0;
+}
+
 /* Raise the TSval of a segment of a proxy socket (see ts_max). */
 int tsp_set_tsval(struct sk_buff *skb, const struct tsp_pkt *p, u32 tsval)
 {

@@ -53,6 +53,8 @@ int tsp_make_feed(struct sk_buff *skb, const struct tsp_pkt *p, u32 seq,
 		  u32 ack, bool trim, bool strip_sack);
 int tsp_clear_fin(struct sk_buff *skb, const struct tsp_pkt *p);
 int tsp_set_seq(struct sk_buff *skb, const struct tsp_pkt *p, u32 seq);
+int tsp_set_ack(struct sk_buff *skb, const struct tsp_pkt *p, u32 ack,
+		__be16 win);
 int tsp_set_tsval(struct sk_buff *skb, const struct tsp_pkt *p, u32 tsval);
 
 #endif /* _TSP_XLATE_H */

@@ -16,6 +16,15 @@ topo_up
 mod_load
 # Handoff states in the kernel log (rate-limited), for the failure report.
 in_ns proxy sh -c 'echo 2 > /proc/sys/net/tcp_splice/debug_level'
+# Every IPv4 skb freed with a drop reason, anywhere in the guest: a peer
+# that discards our segments says why (PAWS, ack of unsent data, ...).
+TR=/sys/kernel/tracing
+[ -d $TR/events ] || mount -t tracefs nodev $TR 2> /dev/null
+if [ -d $TR/events/skb/kfree_skb ]; then
+	echo 4096 > $TR/buffer_size_kb
+	echo 'protocol == 2048' > $TR/events/skb/kfree_skb/filter
+	echo 1 > $TR/events/skb/kfree_skb/enable
+fi
 
 # Extra state for splice_xfer's failure report.
 splice_xfer_diag() {
@@ -26,6 +35,8 @@ splice_xfer_diag() {
 	in_ns server nstat -az | grep -iE "paws|retrans|dup|OutOfWindow"
 	in_ns proxy cat /proc/net/tcp_splice_conn
 	dmesg | grep tcp_splice | tail -40
+	echo "--- IPv4 skbs dropped (skb:kfree_skb), last 60"
+	tail -60 $TR/trace 2> /dev/null
 }
 
 cd "$TSP_OUT" || fail "no TSP_OUT"

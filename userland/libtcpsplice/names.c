@@ -17,7 +17,7 @@ _Static_assert((int)TSP_STATE_CLOSE_WAIT == (int)TCP_SPLICE_S_CLOSE_WAIT, "state
 _Static_assert((int)TSP_END_UNLOAD == (int)TCP_SPLICE_END_UNLOAD, "end reasons");
 _Static_assert((int)TSP_END_FLUSH == (int)TCP_SPLICE_END_FLUSH, "end reasons");
 _Static_assert((int)TSP_STAT_KNOWN == (int)__TCP_SPLICE_STAT_MAX, "counters");
-_Static_assert((int)TSP_STAT_OFO_PURGED == (int)TCP_SPLICE_STAT_OFO_PURGED, "counters");
+_Static_assert((int)TSP_STAT_SYN_RECYCLED == (int)TCP_SPLICE_STAT_SYN_RECYCLED, "counters");
 _Static_assert((int)TSP_STAT_DROP_NO_ROUTE == (int)TCP_SPLICE_STAT_DROP_NO_ROUTE,
 	       "counters");
 _Static_assert(TSP_STAT_KNOWN <= TSP_STATS_MAX, "counters");
@@ -46,33 +46,8 @@ static const char *const end_names[TSP_END_MAX] = {
 	[TSP_END_UNLOAD]	= "unload",
 };
 
-/* The /proc/net/stat/tcp_splice names (kernel/stats.c). */
-static const char *const stat_names[TSP_STAT_KNOWN] = {
-	[TSP_STAT_SESSIONS_CREATED]		= "sessions_created",
-	[TSP_STAT_SESSIONS_ENDED_FIN]		= "sessions_ended_fin",
-	[TSP_STAT_SESSIONS_ENDED_RST]		= "sessions_ended_rst",
-	[TSP_STAT_SESSIONS_ENDED_TIMEOUT]	= "sessions_ended_timeout",
-	[TSP_STAT_SESSIONS_ENDED_FLUSH]		= "sessions_ended_flush",
-	[TSP_STAT_SPLICE_REFUSED]		= "splice_refused",
-	[TSP_STAT_PKTS_C2S]			= "pkts_c2s",
-	[TSP_STAT_BYTES_C2S]			= "bytes_c2s",
-	[TSP_STAT_PKTS_S2C]			= "pkts_s2c",
-	[TSP_STAT_BYTES_S2C]			= "bytes_s2c",
-	[TSP_STAT_HELD]				= "held",
-	[TSP_STAT_FED]				= "fed",
-	[TSP_STAT_SILENCED]			= "silenced",
-	[TSP_STAT_FIN_ABSORBED]			= "fin_absorbed",
-	[TSP_STAT_DROP_HOLD_FULL]		= "drop_hold_full",
-	[TSP_STAT_DROP_BAD_CSUM]		= "drop_bad_csum",
-	[TSP_STAT_DROP_MALFORMED]		= "drop_malformed",
-	[TSP_STAT_DROP_NO_ROUTE]		= "drop_no_route",
-	[TSP_STAT_DROP_SYN]			= "drop_syn",
-	[TSP_STAT_DROP_OUT_OF_WINDOW]		= "drop_out_of_window",
-	[TSP_STAT_DROP_FRAGMENT]		= "drop_fragment",
-	[TSP_STAT_DROP_CLOSED]			= "drop_closed",
-	[TSP_STAT_DROP_NOMEM]			= "drop_nomem",
-	[TSP_STAT_OFO_PURGED]			= "ofo_purged",
-};
+/* The /proc/net/stat/tcp_splice names, from the ABI's one list. */
+static const char *const stat_names[TSP_STAT_KNOWN] = TCP_SPLICE_STAT_NAMES;
 
 const char *tsp_state_name(unsigned int state)
 {

@@ -248,6 +248,7 @@ enum tsp_stat {
 	TSP_STAT_DROP_CLOSED,
 	TSP_STAT_DROP_NOMEM,
 	TSP_STAT_OFO_PURGED,
+	TSP_STAT_SYN_RECYCLED,
 	TSP_STAT_KNOWN,			/* counters this library has names for */
 };
 

@@ -203,7 +203,9 @@ enum tcp_splice_end {
 	TCP_SPLICE_END_UNLOAD,
 };
 
-/* Counters of TCP_SPLICE_A_STATS and /proc/net/stat/tcp_splice. */
+/* Counters of TCP_SPLICE_A_STATS and /proc/net/stat/tcp_splice; only
+ * ever appended.
+ */
 enum tcp_splice_stat {
 	TCP_SPLICE_STAT_SESSIONS_CREATED,
 	TCP_SPLICE_STAT_SESSIONS_ENDED_FIN,
@@ -229,7 +231,37 @@ enum tcp_splice_stat {
 	TCP_SPLICE_STAT_DROP_CLOSED,
 	TCP_SPLICE_STAT_DROP_NOMEM,
 	TCP_SPLICE_STAT_OFO_PURGED,
+	TCP_SPLICE_STAT_SYN_RECYCLED,
 	__TCP_SPLICE_STAT_MAX,
 };
+
+/* Their /proc names, the one list of them (kernel and library use it). */
+#define TCP_SPLICE_STAT_NAMES { \
+	[TCP_SPLICE_STAT_SESSIONS_CREATED]       = "sessions_created", \
+	[TCP_SPLICE_STAT_SESSIONS_ENDED_FIN]     = "sessions_ended_fin", \
+	[TCP_SPLICE_STAT_SESSIONS_ENDED_RST]     = "sessions_ended_rst", \
+	[TCP_SPLICE_STAT_SESSIONS_ENDED_TIMEOUT] = "sessions_ended_timeout", \
+	[TCP_SPLICE_STAT_SESSIONS_ENDED_FLUSH]   = "sessions_ended_flush", \
+	[TCP_SPLICE_STAT_SPLICE_REFUSED]         = "splice_refused", \
+	[TCP_SPLICE_STAT_PKTS_C2S]               = "pkts_c2s", \
+	[TCP_SPLICE_STAT_BYTES_C2S]              = "bytes_c2s", \
+	[TCP_SPLICE_STAT_PKTS_S2C]               = "pkts_s2c", \
+	[TCP_SPLICE_STAT_BYTES_S2C]              = "bytes_s2c", \
+	[TCP_SPLICE_STAT_HELD]                   = "held", \
+	[TCP_SPLICE_STAT_FED]                    = "fed", \
+	[TCP_SPLICE_STAT_SILENCED]               = "silenced", \
+	[TCP_SPLICE_STAT_FIN_ABSORBED]           = "fin_absorbed", \
+	[TCP_SPLICE_STAT_DROP_HOLD_FULL]         = "drop_hold_full", \
+	[TCP_SPLICE_STAT_DROP_BAD_CSUM]          = "drop_bad_csum", \
+	[TCP_SPLICE_STAT_DROP_MALFORMED]         = "drop_malformed", \
+	[TCP_SPLICE_STAT_DROP_NO_ROUTE]          = "drop_no_route", \
+	[TCP_SPLICE_STAT_DROP_SYN]               = "drop_syn", \
+	[TCP_SPLICE_STAT_DROP_OUT_OF_WINDOW]     = "drop_out_of_window", \
+	[TCP_SPLICE_STAT_DROP_FRAGMENT]          = "drop_fragment", \
+	[TCP_SPLICE_STAT_DROP_CLOSED]            = "drop_closed", \
+	[TCP_SPLICE_STAT_DROP_NOMEM]             = "drop_nomem", \
+	[TCP_SPLICE_STAT_OFO_PURGED]             = "ofo_purged", \
+	[TCP_SPLICE_STAT_SYN_RECYCLED]           = "syn_recycled", \
+}
 
 #endif /* _UAPI_LINUX_TCP_SPLICE_H */
