@@ -14,6 +14,7 @@ pkgs=(
 	libnl-3-dev libnl-genl-3-dev pkg-config sparse perl
 	iproute2 ethtool iperf3 socat haproxy nftables conntrack netcat-openbsd
 	iputils-ping util-linux procps coreutils jq curl
+	ipvsadm gnuplot-nox
 )
 case "$kver" in
 '' ) ;;
