@@ -134,8 +134,19 @@ _test: all
 # Benchmarks: tests/bench/*.sh in one VM run (numbers, not pass/fail gates).
 bench: deps
 	@$(MAKE) --no-print-directory _bench
+# QUICK=1: 32 MiB flows, fewer rounds (under 5 min); the guest reads the
+# settings from $(BUILD)/bench.conf.  Then, on the host, tables and plots
+# from the run's TSV (tests/bench/report.bash); a full run also updates
+# Documentation/benchmarks.md and Documentation/benchmarks/.
+QUICK ?=
 _bench: all
-	@tests/vm/run.sh --kver $(KVER) --ko $(KO) --cases tests/bench --tests '$(TESTS)' --timeout $(TSP_TIMEOUT)
+	@printf 'QUICK=%s\n' '$(QUICK)' > $(BUILD)/bench.conf
+	@set -o pipefail; rc=0; tests/vm/run.sh --kver $(KVER) --ko $(KO) --cases tests/bench \
+		--tests '$(TESTS)' --timeout $(TSP_TIMEOUT) | tee $(BUILD)/bench-run.log || rc=$$?; \
+	out=$$(sed -n 's/^vm: booting .*, results in //p' $(BUILD)/bench-run.log); \
+	if [ -s "$$out/bench-bulk.tsv" ]; then \
+		tests/bench/report.bash "$$out" $(if $(filter-out 0,$(QUICK)),,Documentation) || rc=1; \
+	fi; exit $$rc
 
 # The demo: switchd in front of two web servers in the VM, kernel vs copy.
 demo: deps

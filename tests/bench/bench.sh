@@ -1,0 +1,155 @@
+#!/bin/bash
+# make bench (issue 7): every contender on the same topology in one VM run.
+#   routed          the proxy namespace only forwards IP (the ceiling)
+#   ipvs            IPVS NAT (ipvsadm -m), the kernel's L4 balancer
+#   haproxy-copy    Debian's HAProxy (mode tcp for bulk, mode http for web)
+#   haproxy-splice  the same with option splice-request/splice-response
+#   switchd-copy, switchd-pipe, switchd-kernel (tcp_splice), switchd-auto
+#                   (splice auto + splice-after AUTO_AFTER; web only)
+# Workloads: one bulk flow of BULK_SIZE each way (iperf3 -n, -R for the
+# download), BULK_ROUNDS rounds, contenders interleaved within a round;
+# short connections (tsb_rr: a connection per request, SHORT_CONC at once,
+# SHORT_SECS seconds) fetching 1 KiB, 64 KiB and 1 MiB from swd_httpd.
+# CPU split: endpoints on CPU0, middle box on CPU1 (tests/bench/_bench.bash).
+# Output in $TSP_OUT: bench-bulk.tsv, bench-short.tsv, bench-meta.txt;
+# tests/bench/report.bash turns them into tables and plots on the host.
+# QUICK=1 (make bench QUICK=1): 32 MiB, 2 rounds, 2 s per short run.
+# timeout: 2400
+. "$TSP_ROOT/tests/lib.sh"
+. "$TSP_ROOT/tests/bench/_bench.bash"
+
+need_cmd iperf3 haproxy ipvsadm taskset jq
+[ -x "$SWITCHD" ] && [ -x "$HTTPD" ] || skip "switchd not built"
+[ -x "$TSP_TOOLS/tsb_rr" ] || skip "tsb_rr not built"
+bench_config
+BULK_BYTES=$(size_bytes "$BULK_SIZE")
+t_start=$(now_ms)
+
+# This script and everything it starts run on CPU0 unless pinned elsewhere.
+taskset -pc 0 $$ > /dev/null || fail "taskset"
+modprobe ip_vs || fail "modprobe ip_vs"
+topo_up
+mod_load
+# short connections: the module's TIME_WAIT record of a spliced session
+# drops a new SYN on the same 4-tuple; keep it short and the ports wide
+in_ns proxy sh -c 'echo 1 > /proc/sys/net/tcp_splice/timeout_timewait' || fail "timeout_timewait"
+for ns in client proxy; do
+	in_ns $ns sh -c 'echo "1024 65535" > /proc/sys/net/ipv4/ip_local_port_range; echo 1 > /proc/sys/net/ipv4/tcp_tw_reuse'
+done
+
+BULK=$TSP_OUT/bench-bulk.tsv
+SHORT=$TSP_OUT/bench-short.tsv
+META=$TSP_OUT/bench-meta.txt
+{
+	echo "date	$(date -u +%Y-%m-%dT%H:%MZ)"
+	echo "kernel	$(uname -r)"
+	echo "cpus	$(nproc) vCPU ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), QEMU TCG"
+	echo "quick	$QUICK"
+	echo "bulk_size	$BULK_SIZE"
+	echo "bulk_rounds	$BULK_ROUNDS"
+	echo "short_rounds	$SHORT_ROUNDS"
+	echo "short_secs	$SHORT_SECS"
+	echo "short_conc	$SHORT_CONC"
+	echo "auto_after	$AUTO_AFTER"
+	echo "haproxy	$(haproxy -v | awk 'NR == 1 { print $3 }')"
+	echo "iperf3	$(iperf3 -v | awk 'NR == 1 { print $2 }')"
+	echo "module	$(modinfo -F version "${TSP_KO:-}" 2> /dev/null || echo -)"
+} > "$META"
+printf 'workload\tcontender\tdir\tround\tbytes\tsecs\tmbps\tc1_ticks\tc1_user\tc1_sys\tc1_irqsoft\tc0_ticks\tall_ticks\tproxy_ticks\tnetrx_cpu0\tnetrx_cpu1\tstatus\n' > "$BULK"
+printf 'workload\tcontender\tsize\tround\tok\tfail\tsecs\trps\tp50_us\tp90_us\tp99_us\tc1_ticks\tall_ticks\tproxy_ticks\tstatus\n' > "$SHORT"
+
+in_ns server taskset -c 0 iperf3 -s -D -p 5201 --logfile "$PWD/iperf-s.log" || fail "iperf3 -s"
+mkdir -p www
+for s in $SHORT_SIZES; do head -c "$(size_bytes "$s")" /dev/urandom > "www/$s"; done
+ip netns exec server taskset -c 0 "$HTTPD" -l "$SRV:80" -r "$PWD/www" -n srv --ready httpd.ready \
+	> httpd.log 2>&1 &
+wait_until 10 test -e httpd.ready || fail "swd_httpd did not start"
+proxies_up
+listening_srv() { ip netns exec server ss -Hltn "sport = :5201" | grep -q LISTEN; }
+wait_until 10 listening_srv || fail "iperf3 server not listening"
+
+# bulk_one CONTENDER up|down ROUND: one iperf3 transfer; a row of $BULK.
+BAD=0
+bulk_one() {
+	local c=$1 dir=$2 r=$3 addr port rev= pid=${PPID_OF[$1]:-} st=ok j bytes secs mbps
+	read -r addr port <<< "$(target "$c" bulk)"
+	[ "$dir" = down ] && rev=-R
+	[ "$c" = ipvs ] && { ipvs_on || fail "ipvsadm"; }
+	snap_begin "$pid"
+	in_ns client taskset -c 0 timeout 300 iperf3 -c "$addr" -p "$port" -n "$BULK_SIZE" $rev \
+		--connect-timeout 5000 -J > iperf.json 2> iperf.err || st=fail
+	snap_end "$pid"
+	[ "$c" = ipvs ] && ipvs_off
+	if [ $st = ok ]; then
+		read -r bytes secs mbps < <(jq -r '.end | "\(.sum_sent.bytes) \(.sum_received.seconds * 1000 | round / 1000) \(.sum_received.bits_per_second / 1e5 | round / 10)"' iperf.json)
+		[ "${bytes:-0}" -ge "$BULK_BYTES" ] 2> /dev/null || st=short
+	fi
+	if [ $st != ok ]; then
+		BAD=$((BAD + 1))
+		log "$c $dir round $r: $st: $(jq -r '.error // empty' iperf.json 2> /dev/null) $(head -c 300 iperf.err)"
+		cp iperf.json "$TSP_OUT/bench-fail-$c-$dir-$r.json" 2> /dev/null
+		bytes=${bytes:-0} secs=${secs:-0} mbps=NA
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${WL:-bulk}" \
+		"${CNAME:-$c}" "$dir" "$r" "$bytes" "$secs" "$mbps" "$D_c1" "$D_c1u" "$D_c1s" "$D_c1i" \
+		"$D_c0" "$D_all" "$D_px" "$D_rx0" "$D_rx1" $st >> "$BULK"
+	log "$c $dir r$r: ${mbps} Mbit/s, cpu1 ${D_c1} ticks (usr $D_c1u sys $D_c1s irq+softirq $D_c1i), cpu0 $D_c0, proxy $D_px, NET_RX cpu0 $D_rx0 cpu1 $D_rx1"
+}
+
+# short_one CONTENDER SIZE ROUND: one tsb_rr run; a row of $SHORT.
+short_one() {
+	local c=$1 s=$2 r=$3 addr port pid=${PPID_OF[$1]:-} st=ok out
+	read -r addr port <<< "$(target "$c" web)"
+	snap_begin "$pid"
+	out=$(in_ns client taskset -c 0 "$TSP_TOOLS/tsb_rr" -c "$SHORT_CONC" -t "$SHORT_SECS" \
+		-p "/$s" --expect-len "$(size_bytes "$s")" --timeout 20 "$addr:$port") || st=fail
+	snap_end "$pid"
+	[ -n "$out" ] || { out="ok=0 fail=0 rps=0"; st=fail; }
+	local -A k=()
+	local f
+	for f in $out; do k[${f%%=*}]=${f#*=}; done
+	# some requests failed: the run counts, its failures are reported
+	[ $st = fail ] && [ "${k[ok]:-0}" -gt 0 ] && st=partial
+	[ $st = ok ] || { BAD=$((BAD + 1)); log "$c $s round $r: $st: $out"; }
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' short "$c" "$s" "$r" \
+		"${k[ok]:-0}" "${k[fail]:-0}" "$((D_us / 1000))" "${k[rps]:-0}" "${k[p50_us]:-0}" \
+		"${k[p90_us]:-0}" "${k[p99_us]:-0}" "$D_c1" "$D_all" "$D_px" $st >> "$SHORT"
+	log "$c $s r$r: $out cpu1 $D_c1 proxy $D_px"
+}
+
+# ---- method check: routed, without and with the RPS split ---------------
+log "method check: one routed download without RPS, then with"
+WL=check CNAME=routed-norps bulk_one routed down 0
+bench_rps
+WL=check CNAME=routed-rps bulk_one routed down 0
+
+# ---- bulk --------------------------------------------------------------
+for r in $(seq 1 "$BULK_ROUNDS"); do
+	for dir in down up; do
+		for c in $BULK_CONTENDERS; do
+			bulk_one "$c" "$dir" "$r"
+		done
+	done
+done
+log "bulk done after $((($(now_ms) - t_start) / 1000)) s"
+
+# ---- short connections ---------------------------------------------------
+for r in $(seq 1 "$SHORT_ROUNDS"); do
+	for s in $SHORT_SIZES; do
+		for c in $SHORT_CONTENDERS; do
+			short_one "$c" "$s" "$r"
+			# let the module's TIME_WAIT records (1 s) expire between runs
+			[[ $c == switchd-kernel || $c == switchd-auto ]] && tsp_sleep 1.2
+		done
+	done
+done
+log "short done after $((($(now_ms) - t_start) / 1000)) s"
+
+in_ns proxy cat /proc/net/stat/tcp_splice > "$TSP_OUT/bench-tcp_splice-stat.txt" 2>&1
+cp "$PWD"/switchd-*.log "$TSP_OUT/" 2> /dev/null
+for c in "${!PPID_OF[@]}"; do
+	kill -0 "${PPID_OF[$c]}" 2> /dev/null || log "WARNING: $c (pid ${PPID_OF[$c]}) died during the run"
+done
+echo "bench: $((($(now_ms) - t_start) / 1000)) s, $BAD failed measurements; results in $TSP_OUT/bench-*.tsv"
+[ $BAD = 0 ] || fail "$BAD measurements failed (see the log above)"
+exit 0

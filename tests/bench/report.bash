@@ -1,0 +1,291 @@
+#!/bin/bash
+# Host side of make bench: tables and plots from a run's raw TSV.
+#
+#   tests/bench/report.bash RUN_DIR [DOC_DIR]
+#
+# Reads RUN_DIR/bench-{bulk,short}.tsv and bench-meta.txt (written in the
+# guest by tests/bench/bench.sh); writes into RUN_DIR
+#   bench-summary-bulk.tsv   per contender and direction: medians, min, max
+#   bench-summary-short.tsv  per contender and response size
+#   benchmarks.md            the Markdown tables, ratios and targets
+#   bench-*.png              plots (gnuplot), when gnuplot is installed
+# With DOC_DIR (make bench without QUICK: Documentation), also copies
+# benchmarks.md to DOC_DIR/benchmarks.md and the TSV and plots to
+# DOC_DIR/benchmarks/.
+set -eu
+export LC_ALL=C
+run=${1:?usage: report.bash RUN_DIR [DOC_DIR]}
+doc=${2:-}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$run"
+[ -s bench-bulk.tsv ] || { echo "report: no $run/bench-bulk.tsv" >&2; exit 1; }
+meta() { awk -F'\t' -v k="$1" '$1 == k { print $2 }' bench-meta.txt; }
+
+# ---- summaries -----------------------------------------------------------
+AWK_STATS='
+function sortn(a, n,   i, j, t) {
+	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+}
+function stat(s, what,   a, n) {
+	n = split(s, a, " ")
+	if (n == 0) return "-"
+	sortn(a, n)
+	if (what == "min") return a[1]
+	if (what == "max") return a[n]
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}'
+
+awk -F'\t' "$AWK_STATS"'
+NR == 1 { next }
+$1 == "bulk" && $17 == "ok" {
+	k = $2 "\t" $3
+	if (!(k in n)) order[++nk] = k
+	n[k]++
+	gib = $5 / 1073741824
+	mb[k] = mb[k] " " $7
+	c1[k] = c1[k] " " ($8 / 100) / gib
+	al[k] = al[k] " " ($13 / 100) / gib
+	if ($14 != "-") px[k] = px[k] " " ($14 / 100) / gib
+	si[k] = si[k] " " ($8 > 0 ? $11 / $8 : 0)
+}
+$1 == "bulk" && $17 != "ok" { k = $2 "\t" $3; bad[k]++; if (!(k in n)) { order[++nk] = k; n[k] = 0 } }
+END {
+	print "contender\tdir\tn\tfailed\tmbps_med\tmbps_min\tmbps_max\tmbox_cpu_s_gib_med\tmbox_cpu_s_gib_min\tmbox_cpu_s_gib_max\tguest_cpu_s_gib_med\tproxy_cpu_s_gib_med\tmbox_softirq_share"
+	for (i = 1; i <= nk; i++) {
+		k = order[i]
+		printf "%s\t%d\t%d\t%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%.2f\n", k, n[k], bad[k] + 0,
+			stat(mb[k], "med"), stat(mb[k], "min"), stat(mb[k], "max"),
+			stat(c1[k], "med"), stat(c1[k], "min"), stat(c1[k], "max"), stat(al[k], "med"),
+			(k in px) ? sprintf("%.4f", stat(px[k], "med")) : "-", stat(si[k], "med")
+	}
+}' bench-bulk.tsv > bench-summary-bulk.tsv
+
+if [ -s bench-short.tsv ]; then
+	awk -F'\t' "$AWK_STATS"'
+	NR == 1 { next }
+	$1 == "short" {
+		k = $2 "\t" $3
+		if (!(k in n)) { order[++nk] = k; n[k] = 0 }
+		if ($15 == "fail") { bad[k]++; next }
+		n[k]++; fr[k] += $6
+		rps[k] = rps[k] " " $8; p50[k] = p50[k] " " $9; p99[k] = p99[k] " " $11
+		if ($5 > 0) {
+			c1[k] = c1[k] " " ($12 * 10000) / $5	# ticks -> us per request
+			if ($14 != "-") px[k] = px[k] " " ($14 * 10000) / $5
+		}
+	}
+	END {
+		print "contender\tsize\tn\tfailed_runs\tfailed_requests\trps_med\trps_min\trps_max\tp50_ms_med\tp99_ms_med\tmbox_cpu_us_req_med\tproxy_cpu_us_req_med"
+		for (i = 1; i <= nk; i++) {
+			k = order[i]
+			if (!n[k]) { printf "%s\t0\t%d\t0\t-\t-\t-\t-\t-\t-\t-\n", k, bad[k]; continue }
+			printf "%s\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%.0f\t%s\n", k, n[k], bad[k] + 0, fr[k],
+				stat(rps[k], "med"), stat(rps[k], "min"), stat(rps[k], "max"),
+				stat(p50[k], "med") / 1000, stat(p99[k], "med") / 1000, stat(c1[k], "med"),
+				(k in px) ? sprintf("%.0f", stat(px[k], "med")) : "-"
+		}
+	}' bench-short.tsv > bench-summary-short.tsv
+fi
+
+# ---- plots -----------------------------------------------------------------
+pivot_bulk() {	# COLUMN_MED COLUMN_MIN COLUMN_MAX -> contender down(med min max) up(med min max)
+	awk -F'\t' -v a="$1" -v b="$2" -v c="$3" 'NR == 1 { next }
+		!($1 in seen) { seen[$1] = 1; o[++n] = $1 }
+		{ v[$1, $2] = $a " " $b " " $c }
+		END { for (i = 1; i <= n; i++) print o[i], ((o[i], "down") in v ? v[o[i], "down"] : "0 0 0"),
+			((o[i], "up") in v ? v[o[i], "up"] : "0 0 0") }' bench-summary-bulk.tsv
+}
+plots=()
+if command -v gnuplot > /dev/null; then
+	pivot_bulk 5 6 7 > plot-tput.dat
+	pivot_bulk 8 9 10 > plot-cpu.dat
+	common="set terminal pngcairo size 1000,520 font 'sans,10'
+set style data histogram
+set style histogram errorbars gap 2 lw 1
+set style fill solid 0.8 border -1
+set key below
+set grid ytics
+set xtics rotate by -25 noenhanced
+set yrange [0:*]
+set title noenhanced"
+	gnuplot 2> gnuplot.err << EOF || echo "report: gnuplot failed: $(head -c 300 gnuplot.err)" >&2
+$common
+set output 'bench-throughput.png'
+set title 'One bulk flow of $(meta bulk_size)iB: throughput (median, min-max over $(meta bulk_rounds) rounds; $(meta kernel), $(meta date))'
+set ylabel 'Mbit/s'
+plot 'plot-tput.dat' using 2:3:4:xtic(1) title 'download (server->client)', '' using 5:6:7 title 'upload (client->server)'
+set output 'bench-mbox-cpu.png'
+set title 'Middle-box CPU (CPU1: proxy process + proxy-namespace softirq) per GiB moved'
+set ylabel 'CPU seconds per GiB'
+plot 'plot-cpu.dat' using 2:3:4:xtic(1) title 'download', '' using 5:6:7 title 'upload'
+EOF
+	plots+=(bench-throughput.png bench-mbox-cpu.png)
+	if [ -s bench-summary-short.tsv ]; then
+		awk -F'\t' 'NR == 1 { next }
+			!($1 in seen) { seen[$1] = 1; o[++n] = $1 }
+			!($2 in ss) { ss[$2] = 1; s[++m] = $2 }
+			{ v[$1, $2] = $6 " " $7 " " $8; if ($6 == "-") v[$1, $2] = "0 0 0" }
+			END { printf "contender"; for (j = 1; j <= m; j++) printf " %s - -", s[j]; print ""
+				for (i = 1; i <= n; i++) { printf "%s", o[i]
+				for (j = 1; j <= m; j++) printf " %s", ((o[i], s[j]) in v ? v[o[i], s[j]] : "0 0 0"); print "" } }' \
+			bench-summary-short.tsv > plot-short.dat
+		gnuplot 2>> gnuplot.err << EOF || echo "report: gnuplot failed: $(head -c 300 gnuplot.err)" >&2
+$common
+set output 'bench-short-rps.png'
+set title 'Short connections (a connection per request, $(meta short_conc) at once): requests/s by response size'
+set ylabel 'requests per second'
+set logscale y
+set yrange [*:*]
+set key autotitle columnhead
+plot 'plot-short.dat' using 2:3:4:xtic(1) title columnhead(2), '' using 5:6:7 title columnhead(5), '' using 8:9:10 title columnhead(8)
+EOF
+		plots+=(bench-short-rps.png)
+	fi
+fi
+
+# ---- Markdown ----------------------------------------------------------------
+md=benchmarks.md
+{
+	cat << EOF
+# tcp_splice benchmarks
+
+Generated by \`make bench$([ "$(meta quick)" = 1 ] && echo ' QUICK=1')\` (tests/bench/bench.sh in the QEMU test VM, tables
+and plots by tests/bench/report.bash) on $(meta date): guest kernel $(meta kernel),
+$(meta cpus); HAProxy $(meta haproxy), iperf3 $(meta iperf3), module $(meta module).
+Every contender ran on the same topology in one VM run, interleaved within each
+round (client 10.0.1.1 -- proxy 10.0.1.2 | 10.0.2.2 -- server 10.0.2.1, veth, GRO
+off).  Absolute numbers under emulation swing by tens of percent between runs:
+compare the ratios, which come from the same run.
+
+## Method
+
+- **Bulk**: one iperf3 flow of $(meta bulk_size)iB (\`-n\`), download (\`-R\`, server to
+  client) and upload, $(meta bulk_rounds) rounds; medians, min and max over the rounds.
+- **CPU split**: the endpoints (iperf3, swd_httpd, tsb_rr, the bench script) run on
+  CPU0 (\`taskset -c 0\`), the proxy process on CPU1 (\`taskset -c 1\`).  veth has no
+  interrupt: \`veth_xmit()\` hands every skb to \`netif_rx()\` of its peer, and with an
+  RPS map the skb is queued to the backlog of the mapped CPU.  \`rps_cpus\` = 2 on the
+  proxy namespace's veths (p0, p1) and = 1 on the client's and server's (c0, s0), so
+  every packet entering the proxy namespace (IP forwarding, IPVS, netfilter, tcp_splice's
+  hook, the proxy sockets' TCP receive path) is processed on CPU1 and every packet
+  entering an endpoint on CPU0.  **Middle-box CPU** = CPU1's busy time in /proc/stat
+  (user+nice+system+irq+softirq+steal) per GiB moved; **guest CPU** = both CPUs;
+  **proxy CPU** = the proxy process's utime+stime (/proc/PID/stat, all threads).
+  (/proc/stat is sampled at the tick: 10 ms resolution.)
+- **Short connections**: tsb_rr (tests/tools), a new connection per request
+  (\`Connection: close\`), $(meta short_conc) in flight, $(meta short_secs) s per run,
+  $(meta short_rounds) round(s), responses of 1 KiB, 64 KiB and 1 MiB from swd_httpd;
+  every response checked (status 200, exact length).  HAProxy in \`mode http\`
+  (\`option forwardfor\`, like switchd's X-Forwarded-For), switchd in \`mode http\`;
+  switchd-auto is \`splice auto\` with \`splice-after $(meta auto_after)\` (the first
+  $(meta auto_after) bytes relayed with pipes, the rest handed to tcp_splice).
+- The tcp_splice module stays loaded for every contender (an idle hook for the
+  others); IPVS's service exists only while the ipvs contender runs.
+
+EOF
+	awk -F'\t' '
+	FNR == 1 { next }
+	{ k = $1 SUBSEP $2; if (!($1 in seen)) { seen[$1] = 1; o[++n] = $1 }
+	  mb[k] = $5; mn[k] = $6; mx[k] = $7; c1[k] = $8; al[k] = $11; px[k] = $12; si[k] = $13; nn[k] = $3; bad[k] = $4 }
+	function r(a, b) { return (b + 0 > 0 && a != "-" && a != "") ? sprintf("%.2f", a / b) : "-" }
+	END {
+		for (d = 1; d <= 2; d++) {
+			dir = d == 1 ? "down" : "up"
+			printf "## Bulk: one flow, %s\n\n", dir == "down" ? "download (server to client)" : "upload (client to server)"
+			print "| contender | Mbit/s (median) | min-max | ×routed | ×haproxy-splice | middle-box CPU s/GiB | ×routed | ×haproxy-splice | softirq share | guest CPU s/GiB | proxy process CPU s/GiB | rounds |"
+			print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+			for (i = 1; i <= n; i++) {
+				k = o[i] SUBSEP dir; if (!(k in mb)) continue
+				R = "routed" SUBSEP dir; H = "haproxy-splice" SUBSEP dir
+				printf "| %s | %s | %s-%s | %s | %s | %s | %s | %s | %s | %s | %s | %d%s |\n", o[i], mb[k], mn[k], mx[k],
+					r(mb[k], mb[R]), r(mb[k], mb[H]), c1[k], r(c1[k], c1[R]), r(c1[k], c1[H]), si[k], al[k], px[k],
+					nn[k], (bad[k] > 0 ? " (" bad[k] " failed)" : "")
+			}
+			print ""
+		}
+	}' bench-summary-bulk.tsv
+	if [ -s bench-summary-short.tsv ]; then
+		echo "## Short connections"
+		echo
+		echo "Requests per second (median; min-max), p50 and p99 latency in ms (medians), middle-box"
+		echo "CPU (CPU1) and proxy-process CPU per request in µs."
+		echo
+		awk -F'\t' '
+		FNR == 1 { next }
+		{ k = $1 SUBSEP $2; if (!($1 in seen)) { seen[$1] = 1; o[++n] = $1 } if (!($2 in ss)) { ss[$2] = 1; s[++m] = $2 }
+		  rps[k] = $6; mn[k] = $7; mx[k] = $8; p50[k] = $9; p99[k] = $10; c1[k] = $11; px[k] = $12; bad[k] = $4; fr[k] = $5 }
+		function r(a, b) { return (b + 0 > 0 && a != "-") ? sprintf("%.2f", a / b) : "-" }
+		END {
+			for (j = 1; j <= m; j++) {
+				printf "### %siB responses\n\n", s[j]
+				print "| contender | req/s | min-max | ×haproxy-copy | ×routed | p50 ms | p99 ms | middle-box µs/req | proxy µs/req |"
+				print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+				for (i = 1; i <= n; i++) {
+					k = o[i] SUBSEP s[j]; if (!(k in rps)) continue
+					printf "| %s | %s | %s-%s | %s | %s | %s | %s | %s | %s |\n", o[i] (bad[k] > 0 ? " (" bad[k] " runs failed)" : "") (fr[k] > 0 ? " (" fr[k] " requests failed)" : ""),
+						rps[k], mn[k], mx[k], r(rps[k], rps["haproxy-copy" SUBSEP s[j]]),
+						r(rps[k], rps["routed" SUBSEP s[j]]), p50[k], p99[k], c1[k], px[k]
+				}
+				print ""
+			}
+		}' bench-summary-short.tsv
+	fi
+	echo "## Targets of issue 7 (ratios from this run)"
+	echo
+	awk -F'\t' '
+	FILENAME ~ /bulk/ && FNR > 1 { mb[$1, $2] = $5; c1[$1, $2] = $8; px[$1, $2] = $12 }
+	FILENAME ~ /short/ && FNR > 1 { rps[$1, $2] = $6 }
+	function ok(c) { return c ? "**met**" : "**missed**" }
+	function q(a, b) { return (a != "" && a != "-" && b + 0 > 0) ? a / b : -1 }
+	END {
+		print "| target | download | upload |"
+		print "|---|---|---|"
+		line("switchd-kernel throughput ≥ 0.95 × routed", "t_r")
+		line("switchd-kernel throughput ≥ haproxy-splice", "t_h")
+		line("switchd-kernel middle-box CPU/GiB ≤ 2 × routed", "c_r")
+		line("switchd-kernel middle-box CPU/GiB ≤ 0.15 × haproxy-splice", "c_h")
+		line("switchd process CPU/GiB in kernel mode ≤ 2% of switchd-copy", "p_c")
+		a = q(rps["switchd-auto", "1K"], rps["haproxy-copy", "1K"])
+		printf "| request rate at 1 KiB, switchd-auto ≥ haproxy-copy | %s | |\n", a < 0 ? "not measured" : sprintf("%.2f× %s", a, ok(a >= 1))
+		print "| ≤ 512 B of module memory per session; throughput at 100 000 sessions ≥ 0.9 × at one | not measured | |"
+		print ""
+	}
+	function line(t, w,   d, dir, x, lim, s) {
+		s = "| " t " |"
+		for (d = 1; d <= 2; d++) {
+			dir = d == 1 ? "down" : "up"
+			if (w == "t_r") { x = q(mb["switchd-kernel", dir], mb["routed", dir]); lim = 0.95; ge = 1 }
+			if (w == "t_h") { x = q(mb["switchd-kernel", dir], mb["haproxy-splice", dir]); lim = 1; ge = 1 }
+			if (w == "c_r") { x = q(c1["switchd-kernel", dir], c1["routed", dir]); lim = 2; ge = 0 }
+			if (w == "c_h") { x = q(c1["switchd-kernel", dir], c1["haproxy-splice", dir]); lim = 0.15; ge = 0 }
+			if (w == "p_c") { x = q(px["switchd-kernel", dir], px["switchd-copy", dir]); lim = 0.02; ge = 0
+				if (x >= 0) { s = s sprintf(" %.2f%% %s |", x * 100, ok(x <= lim)); continue } }
+			s = s (x < 0 ? " - |" : sprintf(" %.2f× %s |", x, ok(ge ? x >= lim : x <= lim)))
+		}
+		print s
+	}' bench-summary-bulk.tsv $([ -s bench-summary-short.tsv ] && echo bench-summary-short.tsv)
+	echo "## Method check: the CPU split on the routed contender"
+	echo
+	echo "One routed download before and after the RPS steering (NET_RX softirqs per CPU and CPU ticks):"
+	echo
+	echo "| run | Mbit/s | CPU1 ticks (user/sys/irq+softirq) | CPU0 ticks | NET_RX on CPU0 | NET_RX on CPU1 |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	awk -F'\t' '$1 == "check" { printf "| %s | %s | %s (%s/%s/%s) | %s | %s | %s |\n", $2, $7, $8, $9, $10, $11, $12, $15, $16 }' bench-bulk.tsv
+	echo
+	if [ ${#plots[@]} -gt 0 ]; then
+		echo "## Plots"
+		echo
+		for p in "${plots[@]}"; do echo "![${p%.png}](${PLOTDIR:-.}/$p)"; echo; done
+	fi
+	echo "Raw numbers: ${PLOTDIR:-.}/bench-bulk.tsv, bench-short.tsv (one row per measurement),"
+	echo "bench-summary-*.tsv, bench-meta.txt."
+} > "$md.tmp"
+mv "$md.tmp" "$md"
+echo "report: $run/$md$([ ${#plots[@]} -gt 0 ] && echo ", ${plots[*]}")"
+
+if [ -n "$doc" ]; then
+	mkdir -p "$root/$doc/benchmarks"
+	cp bench-bulk.tsv bench-short.tsv bench-summary-*.tsv bench-meta.txt "${plots[@]}" "$root/$doc/benchmarks/" 2> /dev/null || true
+	sed -e 's#](\./#](benchmarks/#' -e 's#^Raw numbers: \./#Raw numbers: benchmarks/#' "$md" > "$root/$doc/benchmarks.md"
+	echo "report: updated $doc/benchmarks.md and $doc/benchmarks/"
+fi
