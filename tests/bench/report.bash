@@ -284,8 +284,18 @@ mv "$md.tmp" "$md"
 echo "report: $run/$md$([ ${#plots[@]} -gt 0 ] && echo ", ${plots[*]}")"
 
 if [ -n "$doc" ]; then
-	mkdir -p "$root/$doc/benchmarks"
-	cp bench-bulk.tsv bench-short.tsv bench-summary-*.tsv bench-meta.txt "${plots[@]}" "$root/$doc/benchmarks/" 2> /dev/null || true
-	sed -e 's#](\./#](benchmarks/#' -e 's#^Raw numbers: \./#Raw numbers: benchmarks/#' "$md" > "$root/$doc/benchmarks.md"
+	case $doc in /*) ;; *) doc=$root/$doc ;; esac
+	root=
+	mkdir -p "$doc/benchmarks"
+	cp bench-bulk.tsv bench-short.tsv bench-summary-*.tsv bench-meta.txt "${plots[@]}" "$doc/benchmarks/" 2> /dev/null || true
+	# hand-written notes below the marker line of the current file stay
+	mark='<!-- notes: everything below this line is kept by tests/bench/report.bash -->'
+	{
+		sed -e 's#](\./#](benchmarks/#' -e 's#^Raw numbers: \./#Raw numbers: benchmarks/#' "$md"
+		echo
+		echo "$mark"
+		[ -f "$doc/benchmarks.md" ] && awk -v m="$mark" 'f; $0 == m { f = 1 }' "$doc/benchmarks.md"
+	} > "$doc/benchmarks.md.tmp"
+	mv "$doc/benchmarks.md.tmp" "$doc/benchmarks.md"
 	echo "report: updated $doc/benchmarks.md and $doc/benchmarks/"
 fi
