@@ -104,11 +104,11 @@ static int tsp_snapshot_opts(struct tsp_session *s, int x)
 	const struct tcp_sock *out = tcp_sk(s->sock[!x]->sk);
 	struct tsp_dir *d = &s->dir[x];
 
+	/* Timestamps on one connection only: dropped towards the peer that
+	 * did not negotiate them, inserted towards the one that did.
+	 */
 	d->ts_in = in->rx_opt.tstamp_ok;
 	d->ts_out = out->rx_opt.tstamp_ok;
-	/* Timestamps cannot be invented for a peer that expects them. */
-	if (d->ts_out && !d->ts_in)
-		return -ENOPROTOOPT;
 	if (tsp_sock_usec_ts(s->sock[x]->sk) !=
 	    tsp_sock_usec_ts(s->sock[!x]->sk))
 		return -ENOPROTOOPT;

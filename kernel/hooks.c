@@ -66,11 +66,19 @@ static void tsp_fwd_params(struct tsp_session *s, int i,
 		rw->ack = r->cut;
 		rw->tsecr = r->peer_tsval;
 	}
+	if (!d->ts_in) {
+		/* Peer i has no timestamps; peer 1-i may: speak for the sink
+		 * socket (its clock, and an echo of peer 1-i's latest TSval).
+		 */
+		rw->tsval = tsp_sock_ts_now(s->sock[o]->sk);
+		rw->tsecr = r->peer_tsval;
+	}
 	if (s->towards[o].ts_valid && before(rw->tsval, s->towards[o].ts_max))
 		rw->tsval = s->towards[o].ts_max;
 	rw->ws_in = d->ws_in;
 	rw->ws_out = d->ws_out;
 	rw->ts_keep = d->ts_out;
+	rw->ts_add = d->ts_out && !d->ts_in;
 	rw->sack_keep = d->sack_out && r->phase == TSP_ACTIVE;
 	rw->sack_delta = r->seq_delta;
 	rw->sack_floor = r->cut;
@@ -115,7 +123,7 @@ static int tsp_fwd_one(struct tsp_session *s, int i, struct sk_buff *skb,
 	if (err)
 		return err;
 
-	if (p->ts_off && rw.ts_keep) {
+	if ((p->ts_off || rw.ts_add) && rw.ts_keep) {
 		to->ts_max = rw.tsval;
 		to->ts_valid = true;
 	}

@@ -176,20 +176,75 @@ static void tsp_fit_mss(struct sk_buff *skb, const struct tsp_pkt *p,
 		th->check = ~tcp_v4_check(p->thlen + p->paylen, iph->saddr,
 					  iph->daddr, 0);
 	}
+	/* A GRO skb may carry a frag_list cut at the old size: DODGY makes
+	 * skb_segment() check its layout against the new one.
+	 */
+	if (skb_is_gso(skb))
+		shinfo->gso_type |= SKB_GSO_DODGY;
 	shinfo->gso_size = mss;
 	shinfo->gso_type |= SKB_GSO_TCPV4;
 	shinfo->gso_segs = DIV_ROUND_UP(p->paylen, mss);
 }
 
-int tsp_rewrite(struct sk_buff *skb, const struct tsp_pkt *p,
+/*
+ * Grow the TCP header of @skb by a NOP, NOP, TS option (values written by
+ * the caller) for a receiver that negotiated timestamps when the sender
+ * did not: RFC 7323 wants one in every segment, and some stacks drop
+ * segments without.  The headers move 12 bytes towards the head; the
+ * checksum becomes CHECKSUM_PARTIAL (seeded with the new length), so the
+ * payload is summed once, on output.  Updates @p.  No room (options
+ * already near 40 bytes, e.g. four SACK blocks): the segment goes without.
+ */
+static int tsp_insert_ts(struct sk_buff *skb, struct tsp_pkt *p)
+{
+	const unsigned int add = TCPOLEN_TSTAMP_ALIGNED;
+	unsigned int hl = p->ihl + p->thlen;
+	struct tcphdr *th;
+	struct iphdr *iph;
+	u8 *o;
+
+	if (p->thlen + add > TSP_MAX_THLEN)
+		return 0;
+	if (skb_cow_head(skb, add))
+		return -ENOMEM;
+	memmove(skb->data - add, skb->data, hl);
+	__skb_push(skb, add);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, p->ihl);
+	iph = ip_hdr(skb);
+	th = tcp_hdr(skb);
+	o = (u8 *)th + p->thlen;
+	o[0] = TCPOPT_NOP;
+	o[1] = TCPOPT_NOP;
+	o[2] = TCPOPT_TIMESTAMP;
+	o[3] = TCPOLEN_TIMESTAMP;
+	memset(o + 4, 0, 8);
+	p->ts_off = p->thlen + 2;
+	p->thlen += add;
+	th->doff = p->thlen / 4;
+	iph->tot_len = htons(ntohs(iph->tot_len) + add);
+	ip_send_check(iph);
+	skb_partial_csum_set(skb, p->ihl, offsetof(struct tcphdr, check));
+	th->check = ~tcp_v4_check(p->thlen + p->paylen, iph->saddr,
+				  iph->daddr, 0);
+	return 0;
+}
+
+int tsp_rewrite(struct sk_buff *skb, const struct tsp_pkt *in,
 		const struct tsp_rw *rw)
 {
+	struct tsp_pkt q = *in, *p = &q;
 	u8 old[TSP_MAX_THLEN];
 	struct tcphdr *th;
 	struct iphdr *iph;
 	u32 win;
 	u8 *opt;
 
+	if (rw->ts_add && rw->ts_keep && !p->ts_off) {
+		if (skb_ensure_writable(skb, p->ihl + p->thlen) ||
+		    tsp_insert_ts(skb, p))
+			return -ENOMEM;
+	}
 	th = tsp_writable_th(skb, p);
 	if (!th)
 		return -ENOMEM;

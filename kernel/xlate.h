@@ -38,6 +38,7 @@ struct tsp_rw {
 	u8 ws_in;		/* shift to apply to the window field ... */
 	u8 ws_out;		/* ... and the receiver's shift */
 	bool ts_keep;		/* else the TS option becomes NOPs */
+	bool ts_add;		/* insert a TS option if there is none */
 	u32 tsval;
 	u32 tsecr;
 	bool sack_keep;		/* else the SACK option becomes NOPs */
