@@ -13,7 +13,7 @@
 # CPU split: endpoints on CPU0, middle box on CPU1 (tests/bench/_bench.bash).
 # Output in $TSP_OUT: bench-bulk.tsv, bench-short.tsv, bench-meta.txt;
 # tests/bench/report.bash turns them into tables and plots on the host.
-# QUICK=1 (make bench QUICK=1): 32 MiB, 2 rounds, 2 s per short run.
+# QUICK=1 (make bench QUICK=1): 32 MiB, 1 round, 2 s per short run.
 # timeout: 2400
 . "$TSP_ROOT/tests/lib.sh"
 . "$TSP_ROOT/tests/bench/_bench.bash"
@@ -55,8 +55,8 @@ META=$TSP_OUT/bench-meta.txt
 	echo "iperf3	$(iperf3 -v | awk 'NR == 1 { print $2 }')"
 	echo "module	$(modinfo -F version "${TSP_KO:-}" 2> /dev/null || echo -)"
 } > "$META"
-printf 'workload\tcontender\tdir\tround\tbytes\tsecs\tmbps\tc1_ticks\tc1_user\tc1_sys\tc1_irqsoft\tc0_ticks\tall_ticks\tproxy_ticks\tnetrx_cpu0\tnetrx_cpu1\tstatus\n' > "$BULK"
-printf 'workload\tcontender\tsize\tround\tok\tfail\tsecs\trps\tp50_us\tp90_us\tp99_us\tc1_ticks\tall_ticks\tproxy_ticks\tstatus\n' > "$SHORT"
+printf 'workload\tcontender\tdir\tround\tbytes\tsecs\tmbps\tc1_ticks\tc1_user\tc1_sys\tc1_irqsoft\tc0_ticks\tall_ticks\tproxy_ticks\tnetrx_cpu0\tnetrx_cpu1\tstatus\tc1_idle_ticks\twall_us\n' > "$BULK"
+printf 'workload\tcontender\tsize\tround\tok\tfail\tsecs\trps\tp50_us\tp90_us\tp99_us\tc1_ticks\tall_ticks\tproxy_ticks\tstatus\tc1_idle_ticks\twall_us\n' > "$SHORT"
 
 in_ns server taskset -c 0 iperf3 -s -D -p 5201 --logfile "$PWD/iperf-s.log" || fail "iperf3 -s"
 mkdir -p www
@@ -90,9 +90,9 @@ bulk_one() {
 		cp iperf.json "$TSP_OUT/bench-fail-$c-$dir-$r.json" 2> /dev/null
 		bytes=${bytes:-0} secs=${secs:-0} mbps=NA
 	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${WL:-bulk}" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${WL:-bulk}" \
 		"${CNAME:-$c}" "$dir" "$r" "$bytes" "$secs" "$mbps" "$D_c1" "$D_c1u" "$D_c1s" "$D_c1i" \
-		"$D_c0" "$D_all" "$D_px" "$D_rx0" "$D_rx1" $st >> "$BULK"
+		"$D_c0" "$D_all" "$D_px" "$D_rx0" "$D_rx1" $st "$D_c1idle" "$D_us" >> "$BULK"
 	log "$c $dir r$r: ${mbps} Mbit/s, cpu1 ${D_c1} ticks (usr $D_c1u sys $D_c1s irq+softirq $D_c1i), cpu0 $D_c0, proxy $D_px, NET_RX cpu0 $D_rx0 cpu1 $D_rx1"
 }
 
@@ -111,13 +111,19 @@ short_one() {
 	# some requests failed: the run counts, its failures are reported
 	[ $st = fail ] && [ "${k[ok]:-0}" -gt 0 ] && st=partial
 	[ $st = ok ] || { BAD=$((BAD + 1)); log "$c $s round $r: $st: $out"; }
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' short "$c" "$s" "$r" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' short "$c" "$s" "$r" \
 		"${k[ok]:-0}" "${k[fail]:-0}" "$((D_us / 1000))" "${k[rps]:-0}" "${k[p50_us]:-0}" \
-		"${k[p90_us]:-0}" "${k[p99_us]:-0}" "$D_c1" "$D_all" "$D_px" $st >> "$SHORT"
+		"${k[p90_us]:-0}" "${k[p99_us]:-0}" "$D_c1" "$D_all" "$D_px" $st "$D_c1idle" "$D_us" >> "$SHORT"
 	log "$c $s r$r: $out cpu1 $D_c1 proxy $D_px"
 }
 
-# ---- method check: routed, without and with the RPS split ---------------
+# ---- method check: CPU1 idle, routed without and with the RPS split ------
+snap_begin
+tsp_sleep 3
+snap_end
+printf 'check\tidle\t-\t0\t0\t%s\t0\t%s\t%s\t%s\t%s\t%s\t%s\t-\t%s\t%s\tok\t%s\t%s\n' "$((D_us / 1000))e-3" \
+	"$D_c1" "$D_c1u" "$D_c1s" "$D_c1i" "$D_c0" "$D_all" "$D_rx0" "$D_rx1" "$D_c1idle" "$D_us" >> "$BULK"
+log "idle 3 s: cpu1 $D_c1 ticks (usr $D_c1u sys $D_c1s irq+softirq $D_c1i), idle $D_c1idle; cpu0 $D_c0"
 log "method check: one routed download without RPS, then with"
 WL=check CNAME=routed-norps bulk_one routed down 0
 bench_rps

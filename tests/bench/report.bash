@@ -47,16 +47,18 @@ $1 == "bulk" && $17 == "ok" {
 	al[k] = al[k] " " ($13 / 100) / gib
 	if ($14 != "-") px[k] = px[k] " " ($14 / 100) / gib
 	si[k] = si[k] " " ($8 > 0 ? $11 / $8 : 0)
+	if ($19 != "") w1[k] = w1[k] " " (($19 / 10000 - $18) / 100) / gib
 }
 $1 == "bulk" && $17 != "ok" { k = $2 "\t" $3; bad[k]++; if (!(k in n)) { order[++nk] = k; n[k] = 0 } }
 END {
-	print "contender\tdir\tn\tfailed\tmbps_med\tmbps_min\tmbps_max\tmbox_cpu_s_gib_med\tmbox_cpu_s_gib_min\tmbox_cpu_s_gib_max\tguest_cpu_s_gib_med\tproxy_cpu_s_gib_med\tmbox_softirq_share"
+	print "contender\tdir\tn\tfailed\tmbps_med\tmbps_min\tmbps_max\tmbox_cpu_s_gib_med\tmbox_cpu_s_gib_min\tmbox_cpu_s_gib_max\tguest_cpu_s_gib_med\tproxy_cpu_s_gib_med\tmbox_softirq_share\tmbox_wall_minus_idle_s_gib_med"
 	for (i = 1; i <= nk; i++) {
 		k = order[i]
-		printf "%s\t%d\t%d\t%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%.2f\n", k, n[k], bad[k] + 0,
+		printf "%s\t%d\t%d\t%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%.2f\t%s\n", k, n[k], bad[k] + 0,
 			stat(mb[k], "med"), stat(mb[k], "min"), stat(mb[k], "max"),
 			stat(c1[k], "med"), stat(c1[k], "min"), stat(c1[k], "max"), stat(al[k], "med"),
-			(k in px) ? sprintf("%.4f", stat(px[k], "med")) : "-", stat(si[k], "med")
+			(k in px) ? sprintf("%.4f", stat(px[k], "med")) : "-", stat(si[k], "med"),
+			(k in w1) ? sprintf("%.3f", stat(w1[k], "med")) : "-"
 	}
 }' bench-bulk.tsv > bench-summary-bulk.tsv
 
@@ -186,19 +188,20 @@ EOF
 	awk -F'\t' '
 	FNR == 1 { next }
 	{ k = $1 SUBSEP $2; if (!($1 in seen)) { seen[$1] = 1; o[++n] = $1 }
-	  mb[k] = $5; mn[k] = $6; mx[k] = $7; c1[k] = $8; al[k] = $11; px[k] = $12; si[k] = $13; nn[k] = $3; bad[k] = $4 }
+	  mb[k] = $5; mn[k] = $6; mx[k] = $7; c1[k] = $8; al[k] = $11; px[k] = $12; si[k] = $13; nn[k] = $3; bad[k] = $4; w1[k] = $14 }
 	function r(a, b) { return (b + 0 > 0 && a != "-" && a != "") ? sprintf("%.2f", a / b) : "-" }
 	END {
 		for (d = 1; d <= 2; d++) {
 			dir = d == 1 ? "down" : "up"
 			printf "## Bulk: one flow, %s\n\n", dir == "down" ? "download (server to client)" : "upload (client to server)"
-			print "| contender | Mbit/s (median) | min-max | ×routed | ×haproxy-splice | middle-box CPU s/GiB | ×routed | ×haproxy-splice | softirq share | guest CPU s/GiB | proxy process CPU s/GiB | rounds |"
-			print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+			print "| contender | Mbit/s (median) | min-max | ×routed | ×haproxy-splice | middle-box CPU s/GiB | ×routed | ×haproxy-splice | softirq share | CPU1 wall−idle s/GiB | ×routed | guest CPU s/GiB | proxy process CPU s/GiB | rounds |"
+			print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 			for (i = 1; i <= n; i++) {
 				k = o[i] SUBSEP dir; if (!(k in mb)) continue
 				R = "routed" SUBSEP dir; H = "haproxy-splice" SUBSEP dir
-				printf "| %s | %s | %s-%s | %s | %s | %s | %s | %s | %s | %s | %s | %d%s |\n", o[i], mb[k], mn[k], mx[k],
-					r(mb[k], mb[R]), r(mb[k], mb[H]), c1[k], r(c1[k], c1[R]), r(c1[k], c1[H]), si[k], al[k], px[k],
+				printf "| %s | %s | %s-%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d%s |\n", o[i], mb[k], mn[k], mx[k],
+					r(mb[k], mb[R]), r(mb[k], mb[H]), c1[k], r(c1[k], c1[R]), r(c1[k], c1[H]), si[k],
+					w1[k], r(w1[k], w1[R]), al[k], px[k],
 					nn[k], (bad[k] > 0 ? " (" bad[k] " failed)" : "")
 			}
 			print ""
@@ -266,11 +269,14 @@ EOF
 	}' bench-summary-bulk.tsv $([ -s bench-summary-short.tsv ] && echo bench-summary-short.tsv)
 	echo "## Method check: the CPU split on the routed contender"
 	echo
-	echo "One routed download before and after the RPS steering (NET_RX softirqs per CPU and CPU ticks):"
+	echo "CPU1 over 3 s of nothing (idle), then one routed download before and after the RPS"
+	echo "steering: CPU ticks (10 ms; CPU1 busy from the sampled fields, and wall time minus"
+	echo "CPU1's idle time) and NET_RX softirqs per CPU."
 	echo
-	echo "| run | Mbit/s | CPU1 ticks (user/sys/irq+softirq) | CPU0 ticks | NET_RX on CPU0 | NET_RX on CPU1 |"
-	echo "|---|---:|---:|---:|---:|---:|"
-	awk -F'\t' '$1 == "check" { printf "| %s | %s | %s (%s/%s/%s) | %s | %s | %s |\n", $2, $7, $8, $9, $10, $11, $12, $15, $16 }' bench-bulk.tsv
+	echo "| run | Mbit/s | s | CPU1 ticks (user/sys/irq+softirq) | CPU1 wall−idle ticks | CPU0 ticks | NET_RX on CPU0 | NET_RX on CPU1 |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	awk -F'\t' '$1 == "check" { printf "| %s | %s | %.1f | %s (%s/%s/%s) | %s | %s | %s | %s |\n", $2, $7, $19 / 1e6, $8, $9, $10, $11,
+		$19 != "" ? int($19 / 10000 - $18 + 0.5) : "-", $12, $15, $16 }' bench-bulk.tsv
 	echo
 	if [ ${#plots[@]} -gt 0 ]; then
 		echo "## Plots"
