@@ -233,11 +233,33 @@ EOF
 			}
 		}' bench-summary-short.tsv
 	fi
+	if [ -s bench-scale.tsv ]; then
+		echo "## Scale: idle spliced sessions"
+		echo
+		echo "switchd in kernel mode, tsb_idle holding N idle connections (each one spliced);"
+		echo "kernel memory from /proc/slabinfo (active objects × object size, every cache) and"
+		echo "Percpu (/proc/meminfo), after minus before, per session; one download of"
+		echo "$(meta bulk_size)iB through switchd-kernel alone and amid the sessions."
+		echo
+		echo "| sessions | set up in s | slab+percpu B/session | kmalloc-1k B/session | percpu B/session | TCP slab B/session | Mbit/s alone | Mbit/s amid | ratio |"
+		echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		awk -F'\t' 'NR > 1 { printf "| %s | %s | %s | %s | %s | %s | %s (%s) | %s (%s) | %s |\n", $1, $2, $3, $4, $5, $6, $7, $10, $8, $11, $9 }' bench-scale.tsv
+		echo
+		if [ -s bench-scale-slab.tsv ]; then
+			echo "Caches that grew the most (bytes per session):"
+			echo
+			echo "| cache | B/session |"
+			echo "|---|---:|"
+			awk -F'\t' 'NR > 1 && NR <= 11 { printf "| %s | %s |\n", $1, $3 }' bench-scale-slab.tsv
+			echo
+		fi
+	fi
 	echo "## Targets of issue 7 (ratios from this run)"
 	echo
 	awk -F'\t' '
 	FILENAME ~ /bulk/ && FNR > 1 { mb[$1, $2] = $5; c1[$1, $2] = $8; px[$1, $2] = $12 }
 	FILENAME ~ /short/ && FNR > 1 { rps[$1, $2] = $6 }
+	FILENAME ~ /scale/ && FNR > 1 { scale_n = $1; scale_b = $3; scale_k = $4; scale_p = $5; scale_r = $9 }
 	function ok(c) { return c ? "**met**" : "**missed**" }
 	function q(a, b) { return (a != "" && a != "-" && b + 0 > 0) ? a / b : -1 }
 	END {
@@ -250,7 +272,11 @@ EOF
 		line("switchd process CPU/GiB in kernel mode ≤ 2% of switchd-copy", "p_c")
 		a = q(rps["switchd-auto", "1K"], rps["haproxy-copy", "1K"])
 		printf "| request rate at 1 KiB, switchd-auto ≥ haproxy-copy | %s | |\n", a < 0 ? "not measured" : sprintf("%.2f× %s", a, ok(a >= 1))
-		print "| ≤ 512 B of module memory per session; throughput at 100 000 sessions ≥ 0.9 × at one | not measured | |"
+		if (scale_n) {
+			printf "| ≤ 512 B of module memory per session (%d sessions; kmalloc-1k + percpu growth, where tcp_splice'"'"'s session lives) | %d B %s (all kernel slab + percpu growth incl. the 4 sockets: %d B) | |\n", scale_n, scale_k + scale_p, ok(scale_k + scale_p <= 512), scale_b
+			printf "| throughput amid %d idle sessions ≥ 0.9 × alone (100 000 not attempted) | %.2f× %s | |\n", scale_n, scale_r, ok(scale_r >= 0.9)
+		} else
+			print "| ≤ 512 B of module memory per session; throughput at 100 000 sessions ≥ 0.9 × at one | not measured | |"
 		print ""
 	}
 	function line(t, w,   d, dir, x, lim, s) {
@@ -266,7 +292,8 @@ EOF
 			s = s (x < 0 ? " - |" : sprintf(" %.2f× %s |", x, ok(ge ? x >= lim : x <= lim)))
 		}
 		print s
-	}' bench-summary-bulk.tsv $([ -s bench-summary-short.tsv ] && echo bench-summary-short.tsv)
+	}' bench-summary-bulk.tsv $([ -s bench-summary-short.tsv ] && echo bench-summary-short.tsv) \
+		$([ -s bench-scale.tsv ] && echo bench-scale.tsv)
 	echo "## Method check: the CPU split on the routed contender"
 	echo
 	echo "CPU1 over 3 s of nothing (idle), then one routed download before and after the RPS"
@@ -293,7 +320,7 @@ if [ -n "$doc" ]; then
 	case $doc in /*) ;; *) doc=$root/$doc ;; esac
 	root=
 	mkdir -p "$doc/benchmarks"
-	cp bench-bulk.tsv bench-short.tsv bench-summary-*.tsv bench-meta.txt "${plots[@]}" "$doc/benchmarks/" 2> /dev/null || true
+	cp bench-bulk.tsv bench-short.tsv bench-summary-*.tsv bench-meta.txt bench-scale*.tsv "${plots[@]}" "$doc/benchmarks/" 2> /dev/null || true
 	# hand-written notes below the marker line of the current file stay
 	mark='<!-- notes: everything below this line is kept by tests/bench/report.bash -->'
 	{

@@ -1,0 +1,131 @@
+#!/bin/bash
+# make bench, scale (issue 7): SCALE_SESSIONS idle spliced sessions through
+# switchd in kernel mode (tsb_idle: the client holds N connections, the
+# server accepts and holds them, switchd hands each to tcp_splice), then
+#   - kernel memory per session: /proc/slabinfo (every cache, active
+#     objects x object size) and Percpu in /proc/meminfo, before and after,
+#     divided by N; the caches that grew are listed (the proxy's two TCP
+#     sockets per session, which the module keeps, are part of the cost);
+#   - the throughput of one bulk download through switchd-kernel alone and
+#     amid the N sessions (the module's lookup must stay flat).
+# The same CPU split as bench.sh (endpoints CPU0, middle box CPU1).
+# Full: 10000 sessions; QUICK=1: 1000.  100000 sessions are not attempted:
+# each handoff waits for an expedited RCU grace period (tens of ms under
+# emulation), so setting them up would take most of an hour.
+# Output: $TSP_OUT/bench-scale.tsv, bench-scale-slab.tsv.
+# timeout: 1800
+. "$TSP_ROOT/tests/lib.sh"
+. "$TSP_ROOT/tests/bench/_bench.bash"
+
+need_cmd iperf3 taskset jq
+[ -x "$SWITCHD" ] || skip "switchd not built"
+[ -x "$TSP_TOOLS/tsb_idle" ] || skip "tsb_idle not built"
+bench_config
+if [ "$QUICK" = 1 ]; then N=${SCALE_SESSIONS:-1000}; else N=${SCALE_SESSIONS:-10000}; fi
+ROUNDS=$BULK_ROUNDS
+taskset -pc 0 $$ > /dev/null || fail "taskset"
+topo_up
+mod_load
+bench_rps
+for ns in client proxy server; do
+	in_ns $ns sh -c 'echo "1024 65535" > /proc/sys/net/ipv4/ip_local_port_range'
+done
+ulimit -n 1048576 2> /dev/null || ulimit -n "$(ulimit -Hn)"
+
+in_ns server taskset -c 0 iperf3 -s -D -p 5201 --logfile "$PWD/iperf-s.log" || fail "iperf3 -s"
+ip netns exec server taskset -c 0 "$TSP_TOOLS/tsb_idle" listen "$SRV:9000" --ready srv.ready > srv.log 2>&1 &
+cat > sw.conf << EOF
+global
+    splice kernel
+    stats-socket $PWD/sw.sock
+    log $PWD/sw.sessions
+    max-conn 1000
+listener bulk
+    bind $VIP:8005
+    mode tcp
+    default-backend iperf
+listener idle
+    bind $VIP:8010
+    mode tcp
+    default-backend idle
+backend iperf
+    server s1 $SRV:5201
+backend idle
+    server i1 $SRV:9000
+EOF
+ip netns exec proxy taskset -c 1 "$SWITCHD" -f sw.conf > sw.log 2>&1 &
+SWPID=$!
+wait_until 20 listening 8010 || { cat sw.log; fail "switchd did not start"; }
+wait_until 10 test -e srv.ready || fail "tsb_idle listen did not start"
+
+active() {
+	local l
+	while read -r l; do
+		[[ $l == "sessions_active "* ]] && { echo "${l#* }"; return; }
+	done < <(ip netns exec proxy cat /proc/net/stat/tcp_splice)
+	echo 0
+}
+
+# slab_snap FILE: "cache bytes" (active objects x object size) per cache,
+# then Percpu (bytes) from /proc/meminfo.
+slab_snap() {
+	awk 'NR > 2 { print $1, $2 * $4 }' /proc/slabinfo > "$1"
+	awk '$1 == "Percpu:" { print "Percpu", $2 * 1024 }' /proc/meminfo >> "$1"
+}
+
+# dl TAG: one download through switchd-kernel; prints Mbit/s
+dl() {
+	in_ns client taskset -c 0 timeout 300 iperf3 -c "$VIP" -p 8005 -n "$BULK_SIZE" -R \
+		--connect-timeout 5000 -J > "dl-$1.json" 2> /dev/null || { echo NA; return 1; }
+	jq -r '.end.sum_received.bits_per_second / 1e5 | round / 10' "dl-$1.json"
+}
+
+alone=() amid=()
+for r in $(seq 1 "$ROUNDS"); do alone+=("$(dl alone$r)"); done
+log "alone: ${alone[*]} Mbit/s"
+# kernel sessions of these downloads end (switchd logs them)
+wait_until 30 test "$(active)" -le 0 || log "sessions still active: $(active)"
+
+echo 3 > /proc/sys/vm/drop_caches
+slab_snap slab0
+base=$(active)
+t0=$(now_ms)
+ip netns exec client taskset -c 0 "$TSP_TOOLS/tsb_idle" connect "$VIP:8010" -n "$N" -c 32 \
+	--ready cli.ready > cli.log 2>&1 &
+enough() { [ "$(active)" -ge $((base + N)) ]; }
+wait_until $((N / 10 + 300)) enough || log "only $(active) sessions active after $((($(now_ms) - t0) / 1000)) s: $(cat cli.ready 2> /dev/null)"
+t_setup=$((($(now_ms) - t0) / 1000))
+got=$(($(active) - base))
+log "$got idle spliced sessions in $t_setup s ($(cat cli.ready 2> /dev/null))"
+[ "$got" -gt 0 ] || fail "no session reached the kernel"
+tsp_sleep 2
+slab_snap slab1
+for r in $(seq 1 "$ROUNDS"); do amid+=("$(dl amid$r)"); done
+log "amid $got sessions: ${amid[*]} Mbit/s"
+
+# memory per session
+awk -v n="$got" 'FNR == NR { a[$1] = $2; next } { d = $2 - a[$1]; if (d != 0) printf "%s\t%d\t%.1f\n", $1, d, d / n }' \
+	slab0 slab1 | sort -t'	' -k2,2nr > slab.delta
+{
+	printf 'cache\tdelta_bytes\tbytes_per_session\n'
+	cat slab.delta
+} > "$TSP_OUT/bench-scale-slab.tsv"
+total=$(awk -F'\t' '{ s += $2 } END { print s + 0 }' slab.delta)
+kmalloc1k=$(awk -F'\t' '$1 == "kmalloc-1k" || $1 == "kmalloc-1024" { print $2 }' slab.delta)
+percpu=$(awk -F'\t' '$1 == "Percpu" { print $2 }' slab.delta)
+tcp=$(awk -F'\t' '$1 == "TCP" { print $2 }' slab.delta)
+ma=$(median "${alone[@]}") mm=$(median "${amid[@]}")
+{
+	printf 'sessions\tsetup_s\tslab_and_percpu_bytes_per_session\tkmalloc_1k_bytes_per_session\tpercpu_bytes_per_session\tTCP_slab_bytes_per_session\tmbps_alone\tmbps_amid\tratio\trounds_alone\trounds_amid\n'
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$got" "$t_setup" \
+		"$(awk -v t="$total" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
+		"$(awk -v t="${kmalloc1k:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
+		"$(awk -v t="${percpu:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
+		"$(awk -v t="${tcp:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
+		"$ma" "$mm" "$(awk -v a="$ma" -v b="$mm" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }')" \
+		"${alone[*]}" "${amid[*]}"
+} > "$TSP_OUT/bench-scale.tsv"
+cat "$TSP_OUT/bench-scale.tsv"
+head -n 8 "$TSP_OUT/bench-scale-slab.tsv"
+kill -0 $SWPID 2> /dev/null || fail "switchd died"
+exit 0
