@@ -214,7 +214,12 @@ distclean:
 #   make uninstall          what install put there (not the configuration)
 #   make deb [DEB_SRC=HEAD] Debian packages into build/deb/ (packaging/build-deb.sh;
 #                           DEB_SRC: from that commit, not the working tree)
-#   make test-packages      make deb, then tests/packages/*.sh in the test VM
+#   make dkms-check         dkms add + build of the packaged source for every
+#                           kernel with headers here, in a private DKMS tree
+#   make test-packages      make deb and dkms-check, then tests/packages/*.sh
+#                           in the test VM (TSP_PKG_TIMEOUT, default 3600 s;
+#                           TSP_PKG_DKMS=guest: DKMS compiles in the VM, not
+#                           on the host)
 # Every directory can be overridden: PREFIX LIBDIR INCLUDEDIR SBINDIR
 # MANDIR DOCDIR SYSCONFDIR UNITDIR UDEVRULESDIR MODDEST DKMSDIR.
 PKG_VERSION  := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf 2>/dev/null)
@@ -232,9 +237,11 @@ DKMSDIR      ?= /usr/src/tcp-splice-$(PKG_VERSION)
 INSTALL_VARS  = DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) \
 	INCLUDEDIR=$(INCLUDEDIR) SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
 DEB_OUT      := $(BUILD)/deb
+TSP_PKG_TIMEOUT ?= 3600
+TSP_PKG_DKMS    ?= host
 
 .PHONY: install install-module install-userland install-data install-dkms uninstall \
-	deb test-packages _test-packages
+	deb test-packages _test-packages dkms-check
 
 install: install-module install-userland install-data
 
@@ -285,4 +292,12 @@ test-packages:
 	@TSP_DEPS_PACKAGING=1 tests/vm/deps.sh $(KVER_ARG)
 	@$(MAKE) --no-print-directory _test-packages
 _test-packages: userland deb
-	@tests/vm/run.sh --kver $(KVER) --ko '' --cases tests/packages --tests '$(TESTS)' --timeout $(TSP_TIMEOUT)
+	@packaging/dkms-check.sh $(DEB_OUT)
+	@echo $(TSP_PKG_DKMS) > $(DEB_OUT)/dkms-mode
+	@tests/vm/run.sh --kver $(KVER) --ko '' --cases tests/packages --tests '$(TESTS)' --timeout $(TSP_PKG_TIMEOUT)
+
+# DKMS builds of the packaged module for every kernel with headers here,
+# in a private DKMS tree under build/deb/dkms-check/ (the host's DKMS
+# state untouched).
+dkms-check:
+	@packaging/dkms-check.sh $(DEB_OUT)
