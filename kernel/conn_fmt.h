@@ -31,4 +31,18 @@ struct tsp_conn_view {
 
 int tsp_fmt_conn(char *buf, size_t len, const struct tsp_conn_view *v);
 
+/*
+ * /proc/net/tcp_splice_conn6: the same columns for IPv6 sessions, each
+ * address as 32 hex digits in network byte order (fd00:1::1 is
+ * FD000001000000000000000000000001).
+ */
+struct tsp_conn6_view {
+	const __u8 *ip[4];	/* from, to, local, dest: 16 bytes each */
+	__u16 port[4];		/* host byte order */
+	const char *state;
+	long expires;
+};
+
+int tsp_fmt_conn6(char *buf, size_t len, const struct tsp_conn6_view *v);
+
 #endif /* _TSP_CONN_FMT_H */

@@ -29,11 +29,14 @@
 #include <linux/uio.h>
 #include <net/inet_connection_sock.h>
 #include <net/inet_sock.h>
+#include <net/ip6_checksum.h>
+#include <net/ipv6.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 
 #include "compat.h"
 #include "session.h"
+#include "xlate.h"
 
 /* Validation of one socket, before anything is touched. */
 static int tsp_check_sock(struct socket *sock)
@@ -42,7 +45,7 @@ static int tsp_check_sock(struct socket *sock)
 
 	if (!sk)
 		return -ENOTCONN;
-	if (sk->sk_family != AF_INET)
+	if (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (sk->sk_type != SOCK_STREAM || sk->sk_protocol != IPPROTO_TCP)
 		return -EPROTONOSUPPORT;
@@ -72,22 +75,45 @@ static int tsp_check_sock(struct socket *sock)
 	return 0;
 }
 
+/*
+ * The addresses of @sk as the session table keeps them: IPv6, or IPv4 in
+ * its v4-mapped form (also what a dual-stack AF_INET6 socket talking
+ * IPv4 holds).
+ */
+static void tsp_sock_addrs(const struct sock *sk, struct in6_addr *local,
+			   struct in6_addr *peer)
+{
+	if (sk->sk_family == AF_INET6) {
+		*local = sk->sk_v6_rcv_saddr;
+		*peer = sk->sk_v6_daddr;
+	} else {
+		ipv6_addr_set_v4mapped(inet_sk(sk)->inet_saddr, local);
+		ipv6_addr_set_v4mapped(inet_sk(sk)->inet_daddr, peer);
+	}
+}
+
+/* Does @sk carry IPv6 on the wire (not IPv4, not v4-mapped)? */
+static bool tsp_sock_v6(const struct sock *sk)
+{
+	return sk->sk_family == AF_INET6 &&
+	       !ipv6_addr_v4mapped(&sk->sk_v6_daddr);
+}
+
 /* EBUSY if @sock is already part of a session (of its namespace). */
 static int tsp_check_spliced(struct socket *sock)
 {
 	const struct inet_sock *inet = inet_sk(sock->sk);
 	struct tsp_net *tn = tsp_pernet(sock_net(sock->sk));
 	struct tsp_key key = {
-		.saddr = inet->inet_daddr,
-		.daddr = inet->inet_saddr,
 		.sport = inet->inet_dport,
 		.dport = inet->inet_sport,
 	};
 	bool busy;
 	u8 side;
 
-	if (sock->sk->sk_family != AF_INET)
+	if (sock->sk->sk_family != AF_INET && sock->sk->sk_family != AF_INET6)
 		return 0;	/* refused later, with its own errno */
+	tsp_sock_addrs(sock->sk, &key.daddr, &key.saddr);
 	rcu_read_lock();
 	busy = tsp_lookup(tn, &key, &side);
 	rcu_read_unlock();
@@ -125,15 +151,16 @@ static void tsp_fill_tuples(struct tsp_session *s)
 {
 	int i;
 
+	s->v6 = tsp_sock_v6(s->sock[0]->sk);
 	for (i = 0; i < 2; i++) {
 		const struct inet_sock *inet = inet_sk(s->sock[i]->sk);
 
-		s->peer_addr[i] = inet->inet_daddr;
+		tsp_sock_addrs(s->sock[i]->sk, &s->local_addr[i],
+			       &s->peer_addr[i]);
 		s->peer_port[i] = inet->inet_dport;
-		s->local_addr[i] = inet->inet_saddr;
 		s->local_port[i] = inet->inet_sport;
-		s->node[i].key.saddr = inet->inet_daddr;
-		s->node[i].key.daddr = inet->inet_saddr;
+		s->node[i].key.saddr = s->peer_addr[i];
+		s->node[i].key.daddr = s->local_addr[i];
 		s->node[i].key.sport = inet->inet_dport;
 		s->node[i].key.dport = inet->inet_sport;
 	}
@@ -168,6 +195,124 @@ static void tsp_purge_ofo(struct tcp_sock *tp)
 	tp->ooo_last_skb = NULL;
 }
 
+/*
+ * One segment of peer @i carrying @len bytes of @from at @off, as peer i
+ * would have sent it to socket i (a copy of out-of-order data, see
+ * tsp_copy_ofo()).  Checksum complete (CHECKSUM_UNNECESSARY): the packet
+ * path patches it incrementally like any held segment.
+ */
+static struct sk_buff *tsp_build_seg(struct tsp_session *s, int i,
+				     struct tcp_sock *tp, struct sk_buff *from,
+				     unsigned int off, unsigned int len,
+				     u32 seq, bool fin)
+{
+	unsigned int nh = s->v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	unsigned int thl = sizeof(struct tcphdr) +
+			   (s->dir[i].ts_in ? TCPOLEN_TSTAMP_ALIGNED : 0);
+	struct sk_buff *skb;
+	struct tcphdr *th;
+	__wsum csum;
+
+	skb = alloc_skb(MAX_HEADER + nh + thl + len, GFP_KERNEL);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, MAX_HEADER + nh + thl);
+	if (skb_copy_bits(from, off, skb_put(skb, len), len)) {
+		kfree_skb(skb);
+		return NULL;
+	}
+	th = skb_push(skb, thl);
+	skb_reset_transport_header(skb);
+	memset(th, 0, thl);
+	th->source = s->peer_port[i];
+	th->dest = s->local_port[i];
+	th->seq = htonl(seq);
+	th->ack_seq = htonl(tp->snd_una);
+	th->doff = thl / 4;
+	th->ack = 1;
+	th->psh = 1;
+	th->fin = fin;
+	th->window = htons(min_t(u32, tp->snd_wnd >> s->dir[i].ws_in, 65535U));
+	if (s->dir[i].ts_in) {
+		u8 *o = (u8 *)(th + 1);
+
+		o[0] = TCPOPT_NOP;
+		o[1] = TCPOPT_NOP;
+		o[2] = TCPOPT_TIMESTAMP;
+		o[3] = TCPOLEN_TIMESTAMP;
+		put_unaligned_be32(tp->rx_opt.rcv_tsval, o + 4);
+		put_unaligned_be32(tp->rx_opt.rcv_tsecr, o + 8);
+	}
+	csum = csum_partial(th, thl + len, 0);
+	if (s->v6) {
+		struct ipv6hdr *ip6 = skb_push(skb, nh);
+
+		memset(ip6, 0, nh);
+		ip6->version = 6;
+		ip6->payload_len = htons(thl + len);
+		ip6->nexthdr = IPPROTO_TCP;
+		ip6->hop_limit = 64;
+		ip6->saddr = s->peer_addr[i];
+		ip6->daddr = s->local_addr[i];
+		th->check = tcp_v6_check(thl + len, &ip6->saddr, &ip6->daddr,
+					 csum);
+		skb->protocol = htons(ETH_P_IPV6);
+	} else {
+		struct iphdr *iph = skb_push(skb, nh);
+
+		memset(iph, 0, nh);
+		iph->version = 4;
+		iph->ihl = 5;
+		iph->tot_len = htons(nh + thl + len);
+		iph->frag_off = htons(IP_DF);
+		iph->ttl = 64;
+		iph->protocol = IPPROTO_TCP;
+		iph->saddr = s->peer_addr[i].s6_addr32[3];
+		iph->daddr = s->local_addr[i].s6_addr32[3];
+		th->check = tcp_v4_check(thl + len, iph->saddr, iph->daddr,
+					 csum);
+		ip_send_check(iph);
+		skb->protocol = htons(ETH_P_IP);
+	}
+	skb_reset_network_header(skb);
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+	return skb;
+}
+
+/*
+ * The out-of-order queue of socket @i holds bytes of peer i beyond the
+ * cut that the socket already SACKed: the peer will not resend them until
+ * it suspects SACK reneging (an RTO later).  Copy them into segments for
+ * dir[i]'s hold queue (@q), to go out at activation like the rest of the
+ * peer's bytes after the cut.  Process context, socket locked.
+ */
+static int tsp_copy_ofo(struct tsp_session *s, int i, struct tcp_sock *tp,
+			struct sk_buff_head *q)
+{
+	const unsigned int chunk = 32768;
+	struct rb_node *p;
+
+	for (p = rb_first(&tp->out_of_order_queue); p; p = rb_next(p)) {
+		struct sk_buff *ofo = rb_entry(p, struct sk_buff, rbnode);
+		u32 seq = TCP_SKB_CB(ofo)->seq;
+		bool fin = TCP_SKB_CB(ofo)->tcp_flags & TCPHDR_FIN;
+		unsigned int off = 0, len = ofo->len;
+
+		do {
+			unsigned int n = min(len - off, chunk);
+			struct sk_buff *skb;
+
+			skb = tsp_build_seg(s, i, tp, ofo, off, n, seq + off,
+					    fin && off + n == len);
+			if (!skb)
+				return -ENOMEM;
+			__skb_queue_tail(q, skb);
+			off += n;
+		} while (off < len);
+	}
+	return 0;
+}
+
 /* Wake a reader/poller of @sk (EOF, EPIPE or HUP became visible). */
 static void tsp_wake(struct sock *sk)
 {
@@ -182,8 +327,11 @@ static void tsp_wake(struct sock *sk)
 static int tsp_cut(struct tsp_session *s)
 {
 	struct sock *sk[2] = { s->sock[0]->sk, s->sock[1]->sk };
+	struct sk_buff_head ofo[2];
 	int i, err;
 
+	__skb_queue_head_init(&ofo[0]);
+	__skb_queue_head_init(&ofo[1]);
 	tsp_lock_pair(sk[0], sk[1]);
 	for (i = 0; i < 2; i++) {
 		err = tsp_check_sock(s->sock[i]);
@@ -200,13 +348,19 @@ static int tsp_cut(struct tsp_session *s)
 
 		if (!RB_EMPTY_ROOT(&tp->out_of_order_queue)) {
 			/* Bytes beyond the cut that the peer believes
-			 * delivered (SACKed): forget them; the peer's
-			 * SACK reneging recovery resends them to us.
+			 * delivered (SACKed): the module forwards them.  If
+			 * they cannot be copied, they are forgotten and the
+			 * peer's SACK reneging recovery resends them.
 			 */
+			if (tsp_copy_ofo(s, i, tp, &ofo[i])) {
+				__skb_queue_purge(&ofo[i]);
+				tsp_stat_inc(s->tn, TCP_SPLICE_STAT_OFO_PURGED);
+			} else {
+				tsp_stat_inc(s->tn, TCP_SPLICE_STAT_OFO_MOVED);
+			}
 			tsp_purge_ofo(tp);
 			if (tp->rx_opt.sack_ok)
 				tcp_sack_reset(&tp->rx_opt);
-			tsp_stat_inc(s->tn, TCP_SPLICE_STAT_OFO_PURGED);
 		}
 		if (sock_flag(sk[i], SOCK_KEEPOPEN)) {
 			sock_reset_flag(sk[i], SOCK_KEEPOPEN);
@@ -232,18 +386,18 @@ static int tsp_cut(struct tsp_session *s)
 		 * bytes the socket got anyway.
 		 */
 		skb_queue_walk_safe(&d->held, skb, tmp) {
-			const struct iphdr *iph = ip_hdr(skb);
-			const struct tcphdr *th = (const void *)iph +
-						  iph->ihl * 4;
-			u32 end = ntohl(th->seq) + ntohs(iph->tot_len) -
-				  iph->ihl * 4 - th->doff * 4 + th->fin;
+			struct tsp_pkt p;
 
-			if (!after(end, d->cut)) {
+			if (tsp_parse(skb, &p) || !after(p.end_seq, d->cut)) {
 				__skb_unlink(skb, &d->held);
 				d->held_bytes -= skb->truesize;
 				kfree_skb(skb);
 			}
 		}
+		/* The socket's out-of-order bytes: older than any held copy. */
+		skb_queue_walk(&ofo[i], skb)
+			d->held_bytes += skb->truesize;
+		skb_queue_splice_init(&ofo[i], &d->held);
 		if (sk[i]->sk_state == TCP_CLOSE_WAIT) {
 			d->pre_fin = true;
 			d->peer_fin = true;
@@ -261,6 +415,8 @@ static int tsp_cut(struct tsp_session *s)
 	err = 0;
 out:
 	tsp_unlock_pair(sk[0], sk[1]);
+	__skb_queue_purge(&ofo[0]);
+	__skb_queue_purge(&ofo[1]);
 	return err;
 }
 
@@ -418,6 +574,12 @@ int tsp_splice_net(int fd_client, int fd_server, u32 flags,
 		if (err)
 			goto out_put;
 	}
+	/* Both connections IPv4 or both IPv6: no translation between the
+	 * families (the headers differ in size).
+	 */
+	err = -EAFNOSUPPORT;
+	if (tsp_sock_v6(sock[0]->sk) != tsp_sock_v6(sock[1]->sk))
+		goto out_put;
 	err = -EXDEV;
 	if (!net_eq(sock_net(sock[0]->sk), sock_net(sock[1]->sk)) ||
 	    (want_net && !net_eq(want_net, sock_net(sock[0]->sk))))

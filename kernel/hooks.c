@@ -15,11 +15,15 @@
  * before the cut to acknowledge), and silently consumed afterwards.
  */
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
 #include <linux/tcp.h>
 #include <net/dst.h>
 #include <net/ip.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/route.h>
 #include <net/tcp.h>
@@ -40,7 +44,7 @@ static void tsp_fwd_params(struct tsp_session *s, int i,
 	int o = !i;
 
 	rw->saddr = s->local_addr[o];
-	rw->daddr = s->peer_addr[o];
+	rw->daddr = s->peer_addr[o];	/* IPv4: v4-mapped */
 	rw->sport = s->local_port[o];
 	rw->dport = s->peer_port[o];
 
@@ -131,7 +135,7 @@ static int tsp_fwd_one(struct tsp_session *s, int i, struct sk_buff *skb,
 	    (!to->ack_valid || !before(rw.ack, to->ack))) {
 		to->ack = rw.ack;
 		to->win = ((struct tcphdr *)(skb_network_header(skb) +
-					     p->ihl))->window;
+					     p->nhlen))->window;
 		to->ack_valid = true;
 	}
 	d->pkts++;
@@ -389,55 +393,96 @@ out_unlock:
 	return verdict;
 }
 
+/*
+ * Find the table key of a TCP segment: @out reverses it (a segment of one
+ * of our sockets, as the peer would send it).  Returns false if the skb is
+ * none of our business (not TCP, a non-first fragment, too short).  Sets
+ * *@odd to the counter of a shape no spliced tuple may carry (fragment,
+ * IP options or IPv6 extension headers): the caller drops the segment if
+ * the tuple is spliced.
+ */
+static bool tsp_skb_key(struct sk_buff *skb, bool out, struct tsp_key *key,
+			int *odd)
+{
+	unsigned int thoff;
+	struct tcphdr _th;
+	const struct tcphdr *th;
+
+	*odd = -1;
+	if (ip_hdr(skb)->version == 6) {
+		const struct ipv6hdr *ip6 = ipv6_hdr(skb);
+		u8 nexthdr = ip6->nexthdr;
+		__be16 frag_off = 0;
+		int off;
+
+		if (nexthdr == IPPROTO_TCP) {
+			thoff = sizeof(*ip6);
+		} else {
+			off = ipv6_skip_exthdr(skb, sizeof(*ip6), &nexthdr,
+					       &frag_off);
+			if (off < 0 || nexthdr != IPPROTO_TCP ||
+			    (frag_off & htons(IP6_OFFSET)))
+				return false;
+			thoff = off;
+			*odd = frag_off ? TCP_SPLICE_STAT_DROP_FRAGMENT :
+					  TCP_SPLICE_STAT_DROP_MALFORMED;
+		}
+		ip6 = ipv6_hdr(skb);
+		key->saddr = ip6->saddr;
+		key->daddr = ip6->daddr;
+	} else {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		if (iph->protocol != IPPROTO_TCP ||
+		    (iph->frag_off & htons(IP_OFFSET)))
+			return false;
+		if (ip_is_fragment(iph))
+			*odd = TCP_SPLICE_STAT_DROP_FRAGMENT;
+		else if (iph->ihl != 5)
+			*odd = TCP_SPLICE_STAT_DROP_MALFORMED;
+		thoff = iph->ihl * 4;
+		ipv6_addr_set_v4mapped(iph->saddr, &key->saddr);
+		ipv6_addr_set_v4mapped(iph->daddr, &key->daddr);
+	}
+	th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
+	if (!th)
+		return false;
+	key->sport = th->source;
+	key->dport = th->dest;
+	if (out) {
+		swap(key->saddr, key->daddr);
+		swap(key->sport, key->dport);
+	}
+	return true;
+}
+
 static unsigned int tsp_pre_routing(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
 	struct tsp_net *tn = tsp_pernet(state->net);
-	const struct iphdr *iph = ip_hdr(skb);
-	const struct tcphdr *th;
 	struct tsp_session *s;
 	struct tsp_key key;
 	struct tsp_pkt p;
-	int err;
+	int odd;
 	u8 side;
 
-	if (!atomic_read(&tn->count) || iph->protocol != IPPROTO_TCP)
+	if (!atomic_read(&tn->count) || !tsp_skb_key(skb, false, &key, &odd))
 		return NF_ACCEPT;
-	if (ip_is_fragment(iph)) {
-		/* Only a first fragment names its ports; a spliced tuple's
-		 * fragments must not reach the proxy's socket.
-		 */
-		if (iph->frag_off & htons(IP_OFFSET) ||
-		    !pskb_may_pull(skb, iph->ihl * 4 + sizeof(*th)))
-			return NF_ACCEPT;
-	} else if (!pskb_may_pull(skb, iph->ihl * 4 + sizeof(*th))) {
-		return NF_ACCEPT;
-	}
-	iph = ip_hdr(skb);
-	th = (const struct tcphdr *)((const u8 *)iph + iph->ihl * 4);
-	key.saddr = iph->saddr;
-	key.daddr = iph->daddr;
-	key.sport = th->source;
-	key.dport = th->dest;
 	s = tsp_lookup(tn, &key, &side);
 	if (!s)
 		return NF_ACCEPT;
-
-	if (ip_is_fragment(iph)) {
-		tsp_stat_inc(tn, TCP_SPLICE_STAT_DROP_FRAGMENT);
+	/* A spliced tuple's odd segments must not reach the proxy's socket. */
+	if (odd >= 0) {
+		tsp_stat_inc(tn, odd);
 		return NF_DROP;
 	}
-	if (iph->ihl != 5) {
-		tsp_stat_inc(tn, TCP_SPLICE_STAT_DROP_MALFORMED);
-		return NF_DROP;
-	}
-	err = tsp_parse(skb, &p);
-	if (err) {
+	if (tsp_parse(skb, &p)) {
 		tsp_stat_inc(tn, TCP_SPLICE_STAT_DROP_MALFORMED);
 		return NF_DROP;
 	}
 	if (!skb_csum_unnecessary(skb)) {
-		if (nf_ip_checksum(skb, state->hook, p.ihl, IPPROTO_TCP)) {
+		if (nf_checksum(skb, state->hook, p.nhlen, IPPROTO_TCP,
+				state->pf)) {
 			tsp_stat_inc(tn, TCP_SPLICE_STAT_DROP_BAD_CSUM);
 			return NF_DROP;
 		}
@@ -538,26 +583,16 @@ static unsigned int tsp_local_out(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
 	struct tsp_net *tn = tsp_pernet(state->net);
-	const struct iphdr *iph = ip_hdr(skb);
-	const struct tcphdr *th;
 	struct tsp_session *s;
 	struct tsp_key key;
 	struct tsp_pkt p;
+	int odd;
 	u8 side;
 
 	/* Our own translated segments carry no socket. */
 	if (!skb->sk || !atomic_read(&tn->count) ||
-	    iph->protocol != IPPROTO_TCP || ip_is_fragment(iph))
+	    !tsp_skb_key(skb, true, &key, &odd) || odd >= 0)
 		return NF_ACCEPT;
-	if (!pskb_may_pull(skb, iph->ihl * 4 + sizeof(*th)))
-		return NF_ACCEPT;
-	iph = ip_hdr(skb);
-	th = (const struct tcphdr *)((const u8 *)iph + iph->ihl * 4);
-	/* The table is keyed by what arrives from peers: reverse it. */
-	key.saddr = iph->daddr;
-	key.daddr = iph->saddr;
-	key.sport = th->dest;
-	key.dport = th->source;
 	s = tsp_lookup(tn, &key, &side);
 	if (!s)
 		return NF_ACCEPT;
@@ -569,57 +604,106 @@ static unsigned int tsp_local_out(void *priv, struct sk_buff *skb,
 	return tsp_tx_sock(s, side, skb, &p);
 }
 
+/* The route towards peer @o over IPv6 (a reference), cached in @cache. */
+static struct dst_entry *tsp_route6(struct tsp_session *s, int o,
+				    struct dst_cache *cache)
+{
+	struct sock *sk = s->sock[o]->sk;
+	struct flowi6 fl6 = {
+		.flowi6_oif = READ_ONCE(sk->sk_bound_dev_if),
+		.flowi6_mark = READ_ONCE(sk->sk_mark),
+		.flowi6_proto = IPPROTO_TCP,
+		.flowi6_uid = sk->sk_uid,
+		.daddr = s->peer_addr[o],
+		.saddr = s->local_addr[o],
+		.fl6_dport = s->peer_port[o],
+		.fl6_sport = s->local_port[o],
+	};
+	struct in6_addr saddr;
+	struct dst_entry *dst;
+
+	dst = dst_cache_get_ip6(cache, &saddr);
+	if (dst)
+		return dst;
+	dst = ip6_route_output(sock_net(sk), sk, &fl6);
+	if (dst->error) {
+		dst_release(dst);
+		return NULL;
+	}
+	dst_cache_set_ip6(cache, dst, &fl6.saddr);
+	return dst;
+}
+
+/* The route towards peer @o (a reference), cached in @cache. */
+static struct dst_entry *tsp_route(struct tsp_session *s, int o,
+				   struct dst_cache *cache)
+{
+	struct sock *sk = s->sock[o]->sk;
+	struct flowi4 fl4 = {};
+	struct rtable *rt;
+	__be32 saddr;
+
+	if (s->v6)
+		return tsp_route6(s, o, cache);
+	rt = dst_cache_get_ip4(cache, &saddr);
+	if (rt)
+		return &rt->dst;
+	flowi4_init_output(&fl4, READ_ONCE(sk->sk_bound_dev_if),
+			   READ_ONCE(sk->sk_mark), ip_sock_rt_tos(sk),
+			   RT_SCOPE_UNIVERSE, IPPROTO_TCP, 0,
+			   s->peer_addr[o].s6_addr32[3],
+			   s->local_addr[o].s6_addr32[3],
+			   s->peer_port[o], s->local_port[o], sk->sk_uid);
+	rt = ip_route_output_key(sock_net(sk), &fl4);
+	if (IS_ERR(rt))
+		return NULL;
+	dst_cache_set_ip4(cache, &rt->dst, fl4.saddr);
+	return &rt->dst;
+}
+
 /* Send translated segments towards peer @o, outside s->lock. */
 void tsp_xmit_queue(struct tsp_session *s, int o, struct sk_buff_head *q)
 {
 	struct tsp_dir *d = &s->dir[!o];	/* segments from peer 1-o */
 	struct sock *sk = s->sock[o]->sk;
 	struct net *net = sock_net(sk);
+	struct dst_entry *dst;
 	struct sk_buff *skb;
-	struct rtable *rt;
-	__be32 saddr;
 
 	if (skb_queue_empty(q))
 		return;
 	local_bh_disable();
-	rt = dst_cache_get_ip4(&d->dst, &saddr);
-	if (!rt) {
-		struct flowi4 fl4 = {};
-
-		flowi4_init_output(&fl4, READ_ONCE(sk->sk_bound_dev_if),
-				   READ_ONCE(sk->sk_mark), ip_sock_rt_tos(sk),
-				   RT_SCOPE_UNIVERSE, IPPROTO_TCP, 0,
-				   s->peer_addr[o], s->local_addr[o],
-				   s->peer_port[o], s->local_port[o],
-				   sk->sk_uid);
-		rt = ip_route_output_key(net, &fl4);
-		if (IS_ERR(rt)) {
-			tsp_stat_add(s->tn, TCP_SPLICE_STAT_DROP_NO_ROUTE,
-				     skb_queue_len(q));
-			__skb_queue_purge(q);
-			local_bh_enable();
-			return;
-		}
-		dst_cache_set_ip4(&d->dst, &rt->dst, fl4.saddr);
+	dst = tsp_route(s, o, &d->dst);
+	if (!dst) {
+		tsp_stat_add(s->tn, TCP_SPLICE_STAT_DROP_NO_ROUTE,
+			     skb_queue_len(q));
+		__skb_queue_purge(q);
+		local_bh_enable();
+		return;
 	}
 	while ((skb = __skb_dequeue(q))) {
-		struct iphdr *iph = ip_hdr(skb);
-
 		nf_reset_ct(skb);
 		skb_dst_drop(skb);
 		secpath_reset(skb);
 		skb_clear_tstamp(skb);
-		memset(IPCB(skb), 0, sizeof(struct inet_skb_parm));
 		if (skb_queue_empty(q))
-			skb_dst_set(skb, &rt->dst);	/* our reference */
+			skb_dst_set(skb, dst);	/* our reference */
 		else
-			skb_dst_set(skb, dst_clone(&rt->dst));
-		skb->dev = rt->dst.dev;
-		skb->protocol = htons(ETH_P_IP);
+			skb_dst_set(skb, dst_clone(dst));
+		skb->dev = dst->dev;
 		skb->mark = READ_ONCE(sk->sk_mark);
 		skb_orphan(skb);	/* TPROXY/bpf_sk_assign left a ref */
-		iph->ttl = ip4_dst_hoplimit(&rt->dst);
-		ip_local_out(net, NULL, skb);
+		if (s->v6) {
+			memset(IP6CB(skb), 0, sizeof(struct inet6_skb_parm));
+			skb->protocol = htons(ETH_P_IPV6);
+			ipv6_hdr(skb)->hop_limit = ip6_dst_hoplimit(dst);
+			ip6_local_out(net, NULL, skb);
+		} else {
+			memset(IPCB(skb), 0, sizeof(struct inet_skb_parm));
+			skb->protocol = htons(ETH_P_IP);
+			ip_hdr(skb)->ttl = ip4_dst_hoplimit(dst);
+			ip_local_out(net, NULL, skb);
+		}
 	}
 	local_bh_enable();
 }
@@ -636,6 +720,18 @@ static const struct nf_hook_ops tsp_nf_ops[] = {
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_LOCAL_OUT,
 		.priority	= NF_IP_PRI_RAW - 10,
+	},
+	{
+		.hook		= tsp_pre_routing,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_PRE_ROUTING,
+		.priority	= NF_IP6_PRI_NAT_DST + 1,
+	},
+	{
+		.hook		= tsp_local_out,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP6_PRI_RAW - 10,
 	},
 };
 

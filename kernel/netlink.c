@@ -12,6 +12,7 @@
 #include <linux/cred.h>
 #include <linux/rculist.h>
 #include <net/genetlink.h>
+#include <net/ipv6.h>
 #include <net/netlink.h>
 #include <net/sock.h>
 
@@ -25,6 +26,7 @@ static const struct nla_policy tsp_nl_policy[TCP_SPLICE_A_MAX + 1] = {
 							  TCP_SPLICE_F_ALL),
 	[TCP_SPLICE_A_SESSION_ID]	= { .type = NLA_U64 },
 	[TCP_SPLICE_A_FILTER_ADDR]	= { .type = NLA_BE32 },
+	[TCP_SPLICE_A_FILTER_ADDR6]	= NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
 	[TCP_SPLICE_A_FILTER_PORT]	= { .type = NLA_U16 },
 	[TCP_SPLICE_A_FILTER_STATE]	= NLA_POLICY_RANGE(NLA_U8, 1,
 						TCP_SPLICE_S_MAX - 1),
@@ -42,7 +44,7 @@ static const struct genl_multicast_group tsp_nl_mcgrps[] = {
 
 struct tsp_nl_filter {
 	bool has_addr, has_port, has_state, has_id;
-	__be32 addr;
+	struct in6_addr addr;		/* IPv4: v4-mapped */
 	__be16 port;
 	u8 state;
 	u64 id;
@@ -53,7 +55,12 @@ static void tsp_nl_parse_filter(struct nlattr **a, struct tsp_nl_filter *f)
 	memset(f, 0, sizeof(*f));
 	if (a[TCP_SPLICE_A_FILTER_ADDR]) {
 		f->has_addr = true;
-		f->addr = nla_get_be32(a[TCP_SPLICE_A_FILTER_ADDR]);
+		ipv6_addr_set_v4mapped(nla_get_be32(a[TCP_SPLICE_A_FILTER_ADDR]),
+				       &f->addr);
+	}
+	if (a[TCP_SPLICE_A_FILTER_ADDR6]) {
+		f->has_addr = true;
+		f->addr = nla_get_in6_addr(a[TCP_SPLICE_A_FILTER_ADDR6]);
 	}
 	if (a[TCP_SPLICE_A_FILTER_PORT]) {
 		f->has_port = true;
@@ -82,8 +89,8 @@ static bool tsp_nl_match(const struct tsp_session *s,
 		bool hit = false;
 
 		for (i = 0; i < 2; i++)
-			hit |= s->peer_addr[i] == f->addr ||
-			       s->local_addr[i] == f->addr;
+			hit |= ipv6_addr_equal(&s->peer_addr[i], &f->addr) ||
+			       ipv6_addr_equal(&s->local_addr[i], &f->addr);
 		if (!hit)
 			return false;
 	}
@@ -108,6 +115,31 @@ static bool tsp_nl_visible(const struct sk_buff *skb, const struct net *net,
 	return uid_eq(s->uid, current_fsuid());
 }
 
+/* The four addresses: be32 attributes for IPv4, in6_addr ones for IPv6. */
+static int tsp_nl_put_addrs(struct sk_buff *msg, const struct tsp_session *s)
+{
+	static const int v4[4] = {
+		TCP_SPLICE_A_CLIENT_ADDR, TCP_SPLICE_A_PROXY_ADDR_A,
+		TCP_SPLICE_A_PROXY_ADDR_B, TCP_SPLICE_A_SERVER_ADDR,
+	};
+	static const int v6[4] = {
+		TCP_SPLICE_A_CLIENT_ADDR6, TCP_SPLICE_A_PROXY_ADDR6_A,
+		TCP_SPLICE_A_PROXY_ADDR6_B, TCP_SPLICE_A_SERVER_ADDR6,
+	};
+	const struct in6_addr *a[4] = {
+		&s->peer_addr[0], &s->local_addr[0],
+		&s->local_addr[1], &s->peer_addr[1],
+	};
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (s->v6 ? nla_put_in6_addr(msg, v6[i], a[i]) :
+			    nla_put_in_addr(msg, v4[i], a[i]->s6_addr32[3]))
+			return -EMSGSIZE;
+	}
+	return 0;
+}
+
 /* Session attributes.  Caller holds s->lock. */
 static int tsp_nl_put_session(struct sk_buff *msg, struct tsp_session *s)
 {
@@ -115,15 +147,12 @@ static int tsp_nl_put_session(struct sk_buff *msg, struct tsp_session *s)
 
 	if (nla_put_u64_64bit(msg, TCP_SPLICE_A_SESSION_ID, s->id,
 			      TCP_SPLICE_A_PAD) ||
-	    nla_put_in_addr(msg, TCP_SPLICE_A_CLIENT_ADDR, s->peer_addr[0]) ||
+	    tsp_nl_put_addrs(msg, s) ||
 	    nla_put_u16(msg, TCP_SPLICE_A_CLIENT_PORT, ntohs(s->peer_port[0])) ||
-	    nla_put_in_addr(msg, TCP_SPLICE_A_PROXY_ADDR_A, s->local_addr[0]) ||
 	    nla_put_u16(msg, TCP_SPLICE_A_PROXY_PORT_A,
 			ntohs(s->local_port[0])) ||
-	    nla_put_in_addr(msg, TCP_SPLICE_A_PROXY_ADDR_B, s->local_addr[1]) ||
 	    nla_put_u16(msg, TCP_SPLICE_A_PROXY_PORT_B,
 			ntohs(s->local_port[1])) ||
-	    nla_put_in_addr(msg, TCP_SPLICE_A_SERVER_ADDR, s->peer_addr[1]) ||
 	    nla_put_u16(msg, TCP_SPLICE_A_SERVER_PORT, ntohs(s->peer_port[1])) ||
 	    nla_put_u8(msg, TCP_SPLICE_A_STATE, s->state) ||
 	    nla_put_u32(msg, TCP_SPLICE_A_EXPIRES,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/net/tcp_splice_conn (one line per session, the ancestor's format)
+ * /proc/net/tcp_splice_conn (one line per IPv4 session, the ancestor's
+ * format), /proc/net/tcp_splice_conn6 (IPv6 sessions)
  * and /proc/net/stat/tcp_splice (the counters, name value per line).
  */
 #include <linux/proc_fs.h>
@@ -39,30 +40,67 @@ static void tsp_conn_stop(struct seq_file *seq, void *v)
 	rcu_read_unlock();
 }
 
+static long tsp_conn_expires(const struct tsp_session *s)
+{
+	long left = (long)(READ_ONCE(s->expires) - jiffies);
+
+	return left > 0 ? DIV_ROUND_UP(left, HZ) : 0;
+}
+
+/* IPv4 sessions, the ancestor's format. */
 static int tsp_conn_show(struct seq_file *seq, void *v)
 {
 	struct tsp_conn_view cv;
 	struct tsp_session *s;
 	char line[128];
-	long left;
 
 	if (v == SEQ_START_TOKEN) {
 		seq_puts(seq, TSP_CONN_HEADER);
 		return 0;
 	}
 	s = list_entry(v, struct tsp_session, list);
-	left = (long)(READ_ONCE(s->expires) - jiffies);
-	cv.from_ip = ntohl(s->peer_addr[0]);
+	if (s->v6)
+		return SEQ_SKIP;
+	cv.from_ip = ntohl(s->peer_addr[0].s6_addr32[3]);
 	cv.from_port = ntohs(s->peer_port[0]);
-	cv.to_ip = ntohl(s->local_addr[0]);
+	cv.to_ip = ntohl(s->local_addr[0].s6_addr32[3]);
 	cv.to_port = ntohs(s->local_port[0]);
-	cv.local_ip = ntohl(s->local_addr[1]);
+	cv.local_ip = ntohl(s->local_addr[1].s6_addr32[3]);
 	cv.local_port = ntohs(s->local_port[1]);
-	cv.dest_ip = ntohl(s->peer_addr[1]);
+	cv.dest_ip = ntohl(s->peer_addr[1].s6_addr32[3]);
 	cv.dest_port = ntohs(s->peer_port[1]);
 	cv.state = tsp_state_name(READ_ONCE(s->state));
-	cv.expires = left > 0 ? DIV_ROUND_UP(left, HZ) : 0;
+	cv.expires = tsp_conn_expires(s);
 	tsp_fmt_conn(line, sizeof(line), &cv);
+	seq_puts(seq, line);
+	return 0;
+}
+
+/* IPv6 sessions, in tcp_splice_conn6. */
+static int tsp_conn6_show(struct seq_file *seq, void *v)
+{
+	struct tsp_conn6_view cv;
+	struct tsp_session *s;
+	char line[192];
+
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(seq, TSP_CONN_HEADER);
+		return 0;
+	}
+	s = list_entry(v, struct tsp_session, list);
+	if (!s->v6)
+		return SEQ_SKIP;
+	cv.ip[0] = s->peer_addr[0].s6_addr;
+	cv.ip[1] = s->local_addr[0].s6_addr;
+	cv.ip[2] = s->local_addr[1].s6_addr;
+	cv.ip[3] = s->peer_addr[1].s6_addr;
+	cv.port[0] = ntohs(s->peer_port[0]);
+	cv.port[1] = ntohs(s->local_port[0]);
+	cv.port[2] = ntohs(s->local_port[1]);
+	cv.port[3] = ntohs(s->peer_port[1]);
+	cv.state = tsp_state_name(READ_ONCE(s->state));
+	cv.expires = tsp_conn_expires(s);
+	tsp_fmt_conn6(line, sizeof(line), &cv);
 	seq_puts(seq, line);
 	return 0;
 }
@@ -72,6 +110,13 @@ static const struct seq_operations tsp_conn_seq_ops = {
 	.next	= tsp_conn_next,
 	.stop	= tsp_conn_stop,
 	.show	= tsp_conn_show,
+};
+
+static const struct seq_operations tsp_conn6_seq_ops = {
+	.start	= tsp_conn_start,
+	.next	= tsp_conn_next,
+	.stop	= tsp_conn_stop,
+	.show	= tsp_conn6_show,
 };
 
 static int tsp_stat_show(struct seq_file *seq, void *v)
@@ -92,16 +137,23 @@ int tsp_proc_init(struct net *net)
 	if (!proc_create_net("tcp_splice_conn", 0444, net->proc_net,
 			     &tsp_conn_seq_ops, sizeof(struct seq_net_private)))
 		return -ENOMEM;
+	if (!proc_create_net("tcp_splice_conn6", 0444, net->proc_net,
+			     &tsp_conn6_seq_ops, sizeof(struct seq_net_private)))
+		goto err_conn;
 	if (!proc_create_net_single("tcp_splice", 0444, net->proc_net_stat,
-				    tsp_stat_show, NULL)) {
-		remove_proc_entry("tcp_splice_conn", net->proc_net);
-		return -ENOMEM;
-	}
+				    tsp_stat_show, NULL))
+		goto err_conn6;
 	return 0;
+err_conn6:
+	remove_proc_entry("tcp_splice_conn6", net->proc_net);
+err_conn:
+	remove_proc_entry("tcp_splice_conn", net->proc_net);
+	return -ENOMEM;
 }
 
 void tsp_proc_exit(struct net *net)
 {
 	remove_proc_entry("tcp_splice", net->proc_net_stat);
+	remove_proc_entry("tcp_splice_conn6", net->proc_net);
 	remove_proc_entry("tcp_splice_conn", net->proc_net);
 }

@@ -16,6 +16,8 @@
 #include <linux/slab.h>
 #include <net/inet_connection_sock.h>
 #include <net/ip.h>
+#include <net/ip6_checksum.h>
+#include <net/ipv6.h>
 #include <net/tcp.h>
 
 #include "compat.h"
@@ -239,20 +241,34 @@ static void tsp_send_rst(struct tsp_session *s, int o, u32 seq, u32 ack)
 	th->doff = sizeof(*th) / 4;
 	th->rst = 1;
 	th->ack = 1;
-	iph = skb_push(skb, sizeof(*iph));
-	skb_reset_network_header(skb);
-	memset(iph, 0, sizeof(*iph));
-	iph->version = 4;
-	iph->ihl = 5;
-	iph->tot_len = htons(skb->len);
-	iph->frag_off = htons(IP_DF);
-	iph->protocol = IPPROTO_TCP;
-	iph->saddr = s->local_addr[o];
-	iph->daddr = s->peer_addr[o];
-	th->check = tcp_v4_check(sizeof(*th), iph->saddr, iph->daddr,
-				 csum_partial(th, sizeof(*th), 0));
+	if (s->v6) {
+		struct ipv6hdr *ip6 = skb_push(skb, sizeof(*ip6));
+
+		skb_reset_network_header(skb);
+		memset(ip6, 0, sizeof(*ip6));
+		ip6->version = 6;
+		ip6->payload_len = htons(sizeof(*th));
+		ip6->nexthdr = IPPROTO_TCP;
+		ip6->saddr = s->local_addr[o];
+		ip6->daddr = s->peer_addr[o];
+		th->check = tcp_v6_check(sizeof(*th), &ip6->saddr, &ip6->daddr,
+					 csum_partial(th, sizeof(*th), 0));
+	} else {
+		iph = skb_push(skb, sizeof(*iph));
+		skb_reset_network_header(skb);
+		memset(iph, 0, sizeof(*iph));
+		iph->version = 4;
+		iph->ihl = 5;
+		iph->tot_len = htons(skb->len);
+		iph->frag_off = htons(IP_DF);
+		iph->protocol = IPPROTO_TCP;
+		iph->saddr = s->local_addr[o].s6_addr32[3];
+		iph->daddr = s->peer_addr[o].s6_addr32[3];
+		th->check = tcp_v4_check(sizeof(*th), iph->saddr, iph->daddr,
+					 csum_partial(th, sizeof(*th), 0));
+		ip_send_check(iph);
+	}
 	skb->ip_summed = CHECKSUM_NONE;
-	ip_send_check(iph);
 	__skb_queue_head_init(&q);
 	__skb_queue_tail(&q, skb);
 	tsp_xmit_queue(s, o, &q);

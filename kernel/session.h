@@ -39,10 +39,13 @@
 
 #include "netns.h"
 
-/* 4-tuple of a segment arriving from a peer (network byte order). */
+/*
+ * 4-tuple of a segment arriving from a peer (network byte order); IPv4
+ * addresses in their v4-mapped form, so one table serves both families.
+ */
 struct tsp_key {
-	__be32 saddr;
-	__be32 daddr;
+	struct in6_addr saddr;
+	struct in6_addr daddr;
 	__be16 sport;
 	__be16 dport;
 };
@@ -189,8 +192,9 @@ struct tsp_session {
 
 	struct socket *sock[2];
 	struct file *file[2];
-	__be32 peer_addr[2];
-	__be32 local_addr[2];
+	bool v6;			/* both connections are IPv6 */
+	struct in6_addr peer_addr[2];	/* IPv4: v4-mapped */
+	struct in6_addr local_addr[2];
 	__be16 peer_port[2];
 	__be16 local_port[2];
 

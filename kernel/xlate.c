@@ -11,9 +11,12 @@
  * checksum field is patched); the payload is never summed again.
  */
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <net/checksum.h>
 #include <net/ip.h>
+#include <net/ip6_checksum.h>
+#include <net/ipv6.h>
 #include <net/tcp.h>
 
 #include "compat.h"
@@ -21,27 +24,51 @@
 
 #define TSP_MAX_THLEN	60
 
-int tsp_parse(struct sk_buff *skb, struct tsp_pkt *p)
+/*
+ * The segment's IP header and total length.  IPv6: only a TCP header right
+ * after the fixed header (the hooks drop spliced segments with extension
+ * headers before they get here).
+ */
+static int tsp_parse_ip(struct sk_buff *skb, struct tsp_pkt *p,
+			unsigned int *tot)
 {
 	const struct iphdr *iph = ip_hdr(skb);
+
+	p->v6 = iph->version == 6;
+	if (p->v6) {
+		const struct ipv6hdr *ip6 = ipv6_hdr(skb);
+
+		if (ip6->nexthdr != IPPROTO_TCP)
+			return -EINVAL;
+		p->nhlen = sizeof(*ip6);
+		*tot = sizeof(*ip6) + ntohs(ip6->payload_len);
+		return 0;
+	}
+	p->nhlen = iph->ihl * 4;
+	*tot = ntohs(iph->tot_len);
+	return 0;
+}
+
+int tsp_parse(struct sk_buff *skb, struct tsp_pkt *p)
+{
 	const struct tcphdr *th;
 	unsigned int tot, off;
 	const u8 *opt;
 
-	p->ihl = iph->ihl * 4;
-	tot = ntohs(iph->tot_len);
-	if (!pskb_may_pull(skb, p->ihl + sizeof(struct tcphdr)))
+	if (tsp_parse_ip(skb, p, &tot))
 		return -EINVAL;
-	th = (const struct tcphdr *)(skb_network_header(skb) + p->ihl);
+	if (!pskb_may_pull(skb, p->nhlen + sizeof(struct tcphdr)))
+		return -EINVAL;
+	th = (const struct tcphdr *)(skb_network_header(skb) + p->nhlen);
 	p->thlen = th->doff * 4;
-	if (p->thlen < sizeof(struct tcphdr) || tot < p->ihl + p->thlen ||
+	if (p->thlen < sizeof(struct tcphdr) || tot < p->nhlen + p->thlen ||
 	    skb->len < tot)
 		return -EINVAL;
-	if (!pskb_may_pull(skb, p->ihl + p->thlen))
+	if (!pskb_may_pull(skb, p->nhlen + p->thlen))
 		return -EINVAL;
-	th = (const struct tcphdr *)(skb_network_header(skb) + p->ihl);
+	th = (const struct tcphdr *)(skb_network_header(skb) + p->nhlen);
 
-	p->paylen = tot - p->ihl - p->thlen;
+	p->paylen = tot - p->nhlen - p->thlen;
 	p->seq = ntohl(th->seq);
 	p->ack = ntohl(th->ack_seq);
 	p->flags = tcp_flag_byte(th);
@@ -96,9 +123,9 @@ int tsp_parse(struct sk_buff *skb, struct tsp_pkt *p)
 static struct tcphdr *tsp_writable_th(struct sk_buff *skb,
 				      const struct tsp_pkt *p)
 {
-	if (skb_ensure_writable(skb, p->ihl + p->thlen))
+	if (skb_ensure_writable(skb, p->nhlen + p->thlen))
 		return NULL;
-	return (struct tcphdr *)(skb_network_header(skb) + p->ihl);
+	return (struct tcphdr *)(skb_network_header(skb) + p->nhlen);
 }
 
 /* Fold the change from @old to the current header into th->check. */
@@ -111,14 +138,66 @@ static void tsp_fix_check(struct sk_buff *skb, struct tcphdr *th,
 	inet_proto_csum_replace_by_diff(&th->check, skb, diff, false, false);
 }
 
-static void tsp_set_addr(struct sk_buff *skb, struct iphdr *iph,
-			 struct tcphdr *th, __be32 *field, __be32 val)
+/* Pseudo-header checksum of @len bytes of TCP (tcp_v4_check/tcp_v6_check). */
+static __sum16 tsp_pseudo_check(const struct sk_buff *skb,
+				const struct tsp_pkt *p, unsigned int len,
+				__wsum base)
+{
+	if (p->v6)
+		return tcp_v6_check(len, &ipv6_hdr(skb)->saddr,
+				    &ipv6_hdr(skb)->daddr, base);
+	return tcp_v4_check(len, ip_hdr(skb)->saddr, ip_hdr(skb)->daddr, base);
+}
+
+/* Set the IP length field for @l4len bytes of TCP header and payload. */
+static void tsp_set_ip_len(struct sk_buff *skb, const struct tsp_pkt *p,
+			   unsigned int l4len)
+{
+	if (p->v6) {
+		ipv6_hdr(skb)->payload_len = htons(l4len);
+		return;
+	}
+	ip_hdr(skb)->tot_len = htons(p->nhlen + l4len);
+	ip_send_check(ip_hdr(skb));
+}
+
+static void tsp_set_addr4(struct sk_buff *skb, struct iphdr *iph,
+			  struct tcphdr *th, __be32 *field, __be32 val)
 {
 	if (*field == val)
 		return;
 	inet_proto_csum_replace4(&th->check, skb, *field, val, true);
 	csum_replace4(&iph->check, *field, val);
 	*field = val;
+}
+
+static void tsp_set_addr6(struct sk_buff *skb, struct tcphdr *th,
+			  struct in6_addr *field, const struct in6_addr *val)
+{
+	if (ipv6_addr_equal(field, val))
+		return;
+	inet_proto_csum_replace16(&th->check, skb, field->s6_addr32,
+				  val->s6_addr32, true);
+	*field = *val;
+}
+
+/* The addresses of a segment being forwarded. */
+static void tsp_set_addrs(struct sk_buff *skb, const struct tsp_pkt *p,
+			  struct tcphdr *th, const struct tsp_rw *rw)
+{
+	if (p->v6) {
+		struct ipv6hdr *ip6 = ipv6_hdr(skb);
+
+		tsp_set_addr6(skb, th, &ip6->saddr, &rw->saddr);
+		tsp_set_addr6(skb, th, &ip6->daddr, &rw->daddr);
+	} else {
+		struct iphdr *iph = ip_hdr(skb);
+
+		tsp_set_addr4(skb, iph, th, &iph->saddr,
+			      rw->saddr.s6_addr32[3]);
+		tsp_set_addr4(skb, iph, th, &iph->daddr,
+			      rw->daddr.s6_addr32[3]);
+	}
 }
 
 static void tsp_rewrite_sack(u8 *opt, const struct tsp_pkt *p,
@@ -156,7 +235,7 @@ static void tsp_rewrite_sack(u8 *opt, const struct tsp_pkt *p,
 
 /* Make @skb a GSO skb whose segments fit @mss, if it does not already. */
 static void tsp_fit_mss(struct sk_buff *skb, const struct tsp_pkt *p,
-			struct iphdr *iph, struct tcphdr *th, unsigned int mss)
+			struct tcphdr *th, unsigned int mss)
 {
 	struct skb_shared_info *shinfo = skb_shinfo(skb);
 
@@ -169,12 +248,11 @@ static void tsp_fit_mss(struct sk_buff *skb, const struct tsp_pkt *p,
 		 * and updated incrementally): hand the rest to the output
 		 * path, which sums each segment.
 		 */
-		skb_set_transport_header(skb, p->ihl);
+		skb_set_transport_header(skb, p->nhlen);
 		skb->ip_summed = CHECKSUM_PARTIAL;
 		skb->csum_start = skb_transport_header(skb) - skb->head;
 		skb->csum_offset = offsetof(struct tcphdr, check);
-		th->check = ~tcp_v4_check(p->thlen + p->paylen, iph->saddr,
-					  iph->daddr, 0);
+		th->check = ~tsp_pseudo_check(skb, p, p->thlen + p->paylen, 0);
 	}
 	/* A GRO skb may carry a frag_list cut at the old size: DODGY makes
 	 * skb_segment() check its layout against the new one.
@@ -182,7 +260,7 @@ static void tsp_fit_mss(struct sk_buff *skb, const struct tsp_pkt *p,
 	if (skb_is_gso(skb))
 		shinfo->gso_type |= SKB_GSO_DODGY;
 	shinfo->gso_size = mss;
-	shinfo->gso_type |= SKB_GSO_TCPV4;
+	shinfo->gso_type |= p->v6 ? SKB_GSO_TCPV6 : SKB_GSO_TCPV4;
 	shinfo->gso_segs = DIV_ROUND_UP(p->paylen, mss);
 }
 
@@ -198,9 +276,8 @@ static void tsp_fit_mss(struct sk_buff *skb, const struct tsp_pkt *p,
 static int tsp_insert_ts(struct sk_buff *skb, struct tsp_pkt *p)
 {
 	const unsigned int add = TCPOLEN_TSTAMP_ALIGNED;
-	unsigned int hl = p->ihl + p->thlen;
+	unsigned int hl = p->nhlen + p->thlen;
 	struct tcphdr *th;
-	struct iphdr *iph;
 	u8 *o;
 
 	if (p->thlen + add > TSP_MAX_THLEN)
@@ -210,8 +287,7 @@ static int tsp_insert_ts(struct sk_buff *skb, struct tsp_pkt *p)
 	memmove(skb->data - add, skb->data, hl);
 	__skb_push(skb, add);
 	skb_reset_network_header(skb);
-	skb_set_transport_header(skb, p->ihl);
-	iph = ip_hdr(skb);
+	skb_set_transport_header(skb, p->nhlen);
 	th = tcp_hdr(skb);
 	o = (u8 *)th + p->thlen;
 	o[0] = TCPOPT_NOP;
@@ -222,11 +298,9 @@ static int tsp_insert_ts(struct sk_buff *skb, struct tsp_pkt *p)
 	p->ts_off = p->thlen + 2;
 	p->thlen += add;
 	th->doff = p->thlen / 4;
-	iph->tot_len = htons(ntohs(iph->tot_len) + add);
-	ip_send_check(iph);
-	skb_partial_csum_set(skb, p->ihl, offsetof(struct tcphdr, check));
-	th->check = ~tcp_v4_check(p->thlen + p->paylen, iph->saddr,
-				  iph->daddr, 0);
+	tsp_set_ip_len(skb, p, p->thlen + p->paylen);
+	skb_partial_csum_set(skb, p->nhlen, offsetof(struct tcphdr, check));
+	th->check = ~tsp_pseudo_check(skb, p, p->thlen + p->paylen, 0);
 	return 0;
 }
 
@@ -236,19 +310,17 @@ int tsp_rewrite(struct sk_buff *skb, const struct tsp_pkt *in,
 	struct tsp_pkt q = *in, *p = &q;
 	u8 old[TSP_MAX_THLEN];
 	struct tcphdr *th;
-	struct iphdr *iph;
 	u32 win;
 	u8 *opt;
 
 	if (rw->ts_add && rw->ts_keep && !p->ts_off) {
-		if (skb_ensure_writable(skb, p->ihl + p->thlen) ||
+		if (skb_ensure_writable(skb, p->nhlen + p->thlen) ||
 		    tsp_insert_ts(skb, p))
 			return -ENOMEM;
 	}
 	th = tsp_writable_th(skb, p);
 	if (!th)
 		return -ENOMEM;
-	iph = ip_hdr(skb);
 	memcpy(old, th, p->thlen);
 	opt = (u8 *)th;
 
@@ -270,11 +342,10 @@ int tsp_rewrite(struct sk_buff *skb, const struct tsp_pkt *in,
 	if (p->sack_off)
 		tsp_rewrite_sack(opt, p, rw);
 	tsp_fix_check(skb, th, old, p->thlen);
-	tsp_set_addr(skb, iph, th, &iph->saddr, rw->saddr);
-	tsp_set_addr(skb, iph, th, &iph->daddr, rw->daddr);
+	tsp_set_addrs(skb, p, th, rw);
 
 	if (rw->seg_out > p->thlen - sizeof(struct tcphdr))
-		tsp_fit_mss(skb, p, iph, th,
+		tsp_fit_mss(skb, p, th,
 			    rw->seg_out - (p->thlen - sizeof(struct tcphdr)));
 	return 0;
 }
@@ -289,19 +360,16 @@ int tsp_make_feed(struct sk_buff *skb, const struct tsp_pkt *p, u32 seq,
 {
 	u8 old[TSP_MAX_THLEN];
 	struct tcphdr *th;
-	struct iphdr *iph;
 
 	if (trim && (p->paylen || (p->flags & TCPHDR_FIN))) {
-		if (pskb_trim(skb, p->ihl + p->thlen))
+		if (pskb_trim(skb, p->nhlen + p->thlen))
 			return -ENOMEM;
 		if (skb_is_gso(skb))
 			skb_gso_reset(skb);
 		th = tsp_writable_th(skb, p);
 		if (!th)
 			return -ENOMEM;
-		iph = ip_hdr(skb);
-		iph->tot_len = htons(p->ihl + p->thlen);
-		ip_send_check(iph);
+		tsp_set_ip_len(skb, p, p->thlen);
 		th->seq = htonl(seq);
 		th->ack_seq = htonl(ack);
 		th->fin = 0;
@@ -312,8 +380,8 @@ int tsp_make_feed(struct sk_buff *skb, const struct tsp_pkt *p, u32 seq,
 			memset((u8 *)th + p->sack_off, TCPOPT_NOP, p->sack_len);
 		/* A bare header now: sum it afresh. */
 		th->check = 0;
-		th->check = tcp_v4_check(p->thlen, iph->saddr, iph->daddr,
-					 csum_partial(th, p->thlen, 0));
+		th->check = tsp_pseudo_check(skb, p, p->thlen,
+					     csum_partial(th, p->thlen, 0));
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
 		return 0;
 	}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Packet translation: parse a TCP/IPv4 segment and rewrite its header
+ * Packet translation: parse a TCP segment over IPv4 or IPv6 and rewrite its header
  * (addresses, ports, sequence/ack numbers, window, timestamps, SACK) with
  * checksums updated incrementally for every ip_summed state.  Knows
  * nothing about sessions: the caller computes the new values.
@@ -8,12 +8,14 @@
 #ifndef _TSP_XLATE_H
 #define _TSP_XLATE_H
 
+#include <linux/in6.h>
 #include <linux/skbuff.h>
 #include <linux/types.h>
 
 /* A parsed segment.  Offsets are from the start of the TCP header. */
 struct tsp_pkt {
-	unsigned int ihl;	/* IP header length, bytes */
+	bool v6;		/* IPv6 (fixed header, no extension headers) */
+	unsigned int nhlen;	/* IP header length, bytes */
 	unsigned int thlen;	/* TCP header length incl. options */
 	unsigned int paylen;	/* TCP payload length */
 	u32 seq;
@@ -27,10 +29,10 @@ struct tsp_pkt {
 	u32 tsecr;
 };
 
-/* New header values for a forwarded segment. */
+/* New header values for a forwarded segment (IPv4: v4-mapped). */
 struct tsp_rw {
-	__be32 saddr;
-	__be32 daddr;
+	struct in6_addr saddr;
+	struct in6_addr daddr;
 	__be16 sport;
 	__be16 dport;
 	u32 seq;

@@ -191,10 +191,11 @@ in_ns() {
 TOPO_NS=()
 TOPO_VETH=()
 topo_up() {
-	local gro=0 extra=0 i
+	local gro=0 extra=0 v6=0 i
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--gro) gro=1 ;;
+		--v6) v6=1 ;;
 		--extra) extra=$2; shift ;;
 		*) fail "topo_up: unknown option $1" ;;
 		esac
@@ -222,6 +223,13 @@ link add s${i}0 netns server$i type veth peer name p$((1 + i)) netns proxy"
 link set p$((1 + i)) up
 addr add 10.0.$((2 + i)).2/24 dev p$((1 + i))"
 	done
+	if [ $v6 = 1 ]; then
+		# IPv6 beside IPv4: fd00:1::/64 client leg, fd00:2::/64 server
+		# leg, same host numbers (nodad: usable at once).
+		proxy+="
+addr add fd00:1::2/64 dev p0 nodad
+addr add fd00:2::2/64 dev p1 nodad"
+	fi
 	ip -b - <<< "$root" || fail "topo_up: creating namespaces and veths failed"
 	# One ip process per namespace, all at once (two vCPUs).
 	local -a pids=() what=()
@@ -230,12 +238,12 @@ addr add 10.0.$((2 + i)).2/24 dev p$((1 + i))"
 	ip -n client -b - <<< "link set lo up
 link set c0 up
 addr add 10.0.1.1/24 dev c0
-route add default via 10.0.1.2" &
+route add default via 10.0.1.2$([ $v6 = 1 ] && printf '\n%s' 'addr add fd00:1::1/64 dev c0 nodad' 'route add default via fd00:1::2')" &
 	pids+=($!) what+=("configuring client")
 	ip -n server -b - <<< "link set lo up
 link set s0 up
 addr add 10.0.2.1/24 dev s0
-route add default via 10.0.2.2" &
+route add default via 10.0.2.2$([ $v6 = 1 ] && printf '\n%s' 'addr add fd00:2::1/64 dev s0 nodad' 'route add default via fd00:2::2')" &
 	pids+=($!) what+=("configuring server")
 	for ((i = 1; i <= extra; i++)); do
 		ip -n "server$i" -b - <<< "link set lo up
@@ -245,6 +253,7 @@ route add default via 10.0.$((2 + i)).2" &
 		pids+=($!) what+=("configuring server$i")
 	done
 	local pcmd="echo 1 > /proc/sys/net/ipv4/ip_forward"
+	[ $v6 = 1 ] && pcmd+=" && echo 1 > /proc/sys/net/ipv6/conf/all/forwarding"
 	if [ $gro = 1 ]; then
 		local v
 		for v in "${TOPO_VETH[@]}"; do
@@ -368,18 +377,21 @@ assert_same_file() {
 # One standard spliced transfer in the current directory: tsp_xfer server
 # (server ns, :8080), tsp_proxy MODE (proxy ns, :8000), tsp_xfer client; both
 # streams verified byte-exact with EOF.  Files TAG.{srv,prx,cli}; fails the
-# case (with the three outputs) on any error.
+# case (with the three outputs) on any error.  IPv6: SX_V6=1 (topo_up --v6).
 splice_xfer() {
 	local tag=$1 mode=$2 size=$3 ssize=$4 tmo=$5 c s p
+	local srv=10.0.2.1 prx=10.0.1.2 bind=0.0.0.0
+	[ "${SX_V6:-0}" = 1 ] && srv=fd00:2::1 prx=fd00:1::2 bind=::
 	shift 5
-	in_ns server "$TSP_TOOLS/tsp_xfer" listen 8080 --send "$ssize" --expect "$size" \
-		--shut --once --timeout "$tmo" --ready-file "$tag.sready" > "$tag.srv" 2>&1 &
+	in_ns server "$TSP_TOOLS/tsp_xfer" listen 8080 --bind $bind --send "$ssize" \
+		--expect "$size" --shut --once --timeout "$tmo" --ready-file "$tag.sready" \
+		> "$tag.srv" 2>&1 &
 	s=$!
 	in_ns proxy "$TSP_TOOLS/tsp_proxy" --mode "$mode" --timeout $((tmo + 30)) "$@" \
-		--ready-file "$tag.pready" 8000 10.0.2.1 8080 > "$tag.prx" 2>&1 &
+		--bind $bind --ready-file "$tag.pready" 8000 $srv 8080 > "$tag.prx" 2>&1 &
 	p=$!
 	wait_until 10 test -e "$tag.sready" -a -e "$tag.pready" || fail "$tag: not ready"
-	in_ns client "$TSP_TOOLS/tsp_xfer" connect 10.0.1.2 8000 --send "$size" \
+	in_ns client "$TSP_TOOLS/tsp_xfer" connect $prx 8000 --send "$size" \
 		--expect "$ssize" --shut --timeout "$tmo" > "$tag.cli" 2>&1
 	c=$?
 	wait $s; s=$?

@@ -1,8 +1,9 @@
 #!/bin/bash
 # switchd operations: privilege drop (runs as nobody after opening its
 # listeners, stats socket and splice handles, and still splices in the
-# kernel); IPv6 listener and IPv6 server (the module is IPv4-only: those
-# sessions fall back to pipes, noted in the log); a listener's max-conn;
+# kernel); IPv6 listener with IPv4 server and the reverse (the module does
+# not translate between families: those sessions fall back to pipes, noted
+# in the log), IPv6 on both legs (spliced in the kernel); a listener's max-conn;
 # the stats socket's commands; splice-after (relay 1 MiB in user space,
 # then hand off mid-stream, byte-exact); log file rotation on SIGHUP;
 # configuration errors with file:line; the module absent (auto: pipes;
@@ -43,6 +44,10 @@ listener v6server
     bind $VIP:8081
     default-backend A6
 
+listener v6both
+    bind [fd00:1::2]:8082
+    default-backend A6
+
 listener limited
     bind $VIP:8083
     splice copy
@@ -78,6 +83,9 @@ assert_same_file got6.bin A/1M "IPv6 client"
 r=$(SWD_PORT=8081 get /1M any got.bin)
 [ "${r%% *}" = 200 ] && [ "$(hdr_value X-Server)" = A6 ] || fail "IPv6 server: $r"
 assert_same_file got.bin A/1M "IPv6 server"
+r=$(in_ns client curl -s -g -m 30 -o got66.bin -w '%{http_code}' "http://[fd00:1::2]:8082/1M")
+[ "$r" = 200 ] || fail "IPv6 both legs: $r"
+assert_same_file got66.bin A/1M "IPv6 both legs"
 
 # --- max-conn 5 (a copy-mode listener: its sessions stay in user space)
 t0=$(now_ms)
@@ -105,6 +113,8 @@ grep -q 'client=\[fd00:1::1\]:[0-9]* listener=web .*mode=pipe .*note="kernel: Ad
 	"$SWD_LOG" || fail "IPv6 client session not logged as a pipe fallback: $(grep fd00 "$SWD_LOG")"
 grep -q 'listener=v6server .*mode=pipe .*note="kernel: Address family not supported' "$SWD_LOG" ||
 	fail "IPv6 server session not logged as a pipe fallback"
+[ "$(count_sessions listener=v6both mode=kernel)" = 1 ] ||
+	fail "the IPv6-only session was not spliced: $(grep v6both "$SWD_LOG")"
 
 # --- splice-after: 1 MiB in user space, then the kernel, mid-stream
 cat > late.conf << EOF

@@ -86,6 +86,19 @@ int main(void)
 
 	/* pieces */
 	CHECK_STR(fmt_endpoint(b, sizeof(b), &s.client, &num), "10.0.1.1:43210");
+	{
+		struct tsp_endpoint e6 = { .family = AF_INET6, .port = 8000 };
+		struct tsp_filter f6;
+
+		inet_pton(AF_INET6, "fd00:1::1", &e6.addr6);
+		CHECK_STR(fmt_endpoint(b, sizeof(b), &e6, &num), "[fd00:1::1]:8000");
+		memset(&f6, 0, sizeof(f6));
+		CHECK_INT(parse_addr("fd00:2::1", &f6), 0);
+		CHECK_INT(f6.family, AF_INET6);
+		CHECK_INT(parse_addr("10.0.2.1", &f6), 0);
+		CHECK_INT(f6.family, AF_INET);
+		CHECK_INT(parse_addr("fd00::zz", &f6), -1);
+	}
 	CHECK_STR(fmt_expires(b, sizeof(b), 0), "00:00");
 	CHECK_STR(fmt_expires(b, sizeof(b), 899), "14:59");
 	CHECK_STR(fmt_expires(b, sizeof(b), 7322), "2:02:02");

@@ -306,7 +306,8 @@ static int cmd_errnos(void)
 	bad += check_both(nl, io, "udp", udp, a1, EPROTONOSUPPORT);
 	bad += check_both(nl, io, "unix", unx, a1, EAFNOSUPPORT);
 	if (v6 >= 0)
-		bad += check_both(nl, io, "ipv6", v6, a1, EAFNOSUPPORT);
+		/* IPv6 is spliced (with IPv6); this one is not connected */
+		bad += check_both(nl, io, "ipv6_unconnected", v6, a1, ENOTCONN);
 
 	/* One real splice through netlink, then EBUSY both ways. */
 	e = tsp_splice(nl, a1, c2, TSP_SPLICE_DRAINED, &id);

@@ -17,7 +17,7 @@ _Static_assert((int)TSP_STATE_CLOSE_WAIT == (int)TCP_SPLICE_S_CLOSE_WAIT, "state
 _Static_assert((int)TSP_END_UNLOAD == (int)TCP_SPLICE_END_UNLOAD, "end reasons");
 _Static_assert((int)TSP_END_FLUSH == (int)TCP_SPLICE_END_FLUSH, "end reasons");
 _Static_assert((int)TSP_STAT_KNOWN == (int)__TCP_SPLICE_STAT_MAX, "counters");
-_Static_assert((int)TSP_STAT_SYN_RECYCLED == (int)TCP_SPLICE_STAT_SYN_RECYCLED, "counters");
+_Static_assert((int)TSP_STAT_OFO_MOVED == (int)TCP_SPLICE_STAT_OFO_MOVED, "counters");
 _Static_assert((int)TSP_STAT_DROP_NO_ROUTE == (int)TCP_SPLICE_STAT_DROP_NO_ROUTE,
 	       "counters");
 _Static_assert(TSP_STAT_KNOWN <= TSP_STATS_MAX, "counters");

@@ -141,7 +141,11 @@ enum tsp_end_reason {
 };
 
 struct tsp_endpoint {
-	struct in_addr addr;		/* network byte order */
+	uint8_t family;			/* AF_INET or AF_INET6 */
+	union {				/* network byte order */
+		struct in_addr addr;	/* AF_INET */
+		struct in6_addr addr6;	/* AF_INET6 */
+	};
 	uint16_t port;			/* host byte order */
 };
 
@@ -194,7 +198,11 @@ int tsp_get(struct tsp_handle *h, uint64_t id, struct tsp_session_info *out);
 
 struct tsp_filter {
 	uint32_t mask;			/* TSP_FILTER_* */
-	struct in_addr addr;		/* network byte order */
+	uint8_t family;			/* of the address: 0 (= AF_INET), AF_INET6 */
+	union {				/* network byte order */
+		struct in_addr addr;
+		struct in6_addr addr6;
+	};
 	uint16_t port;			/* host byte order */
 	uint8_t state;			/* enum tsp_state, not TSP_STATE_NONE */
 	uint64_t id;
@@ -249,6 +257,7 @@ enum tsp_stat {
 	TSP_STAT_DROP_NOMEM,
 	TSP_STAT_OFO_PURGED,
 	TSP_STAT_SYN_RECYCLED,
+	TSP_STAT_OFO_MOVED,
 	TSP_STAT_KNOWN,			/* counters this library has names for */
 };
 

@@ -300,6 +300,11 @@ static struct nla_policy attr_policy[TCP_SPLICE_A_MAX + 1] = {
 	[TCP_SPLICE_A_FILTER_STATE]	= { .type = NLA_U8 },
 	[TCP_SPLICE_A_STATS]		= { .type = NLA_NESTED },
 	[TCP_SPLICE_A_SESSIONS_ACTIVE]	= { .type = NLA_U32 },
+	[TCP_SPLICE_A_CLIENT_ADDR6]	= { .minlen = sizeof(struct in6_addr) },
+	[TCP_SPLICE_A_PROXY_ADDR6_A]	= { .minlen = sizeof(struct in6_addr) },
+	[TCP_SPLICE_A_PROXY_ADDR6_B]	= { .minlen = sizeof(struct in6_addr) },
+	[TCP_SPLICE_A_SERVER_ADDR6]	= { .minlen = sizeof(struct in6_addr) },
+	[TCP_SPLICE_A_FILTER_ADDR6]	= { .minlen = sizeof(struct in6_addr) },
 };
 
 static int parse_attrs(struct nl_msg *msg, struct nlattr **tb)
@@ -310,14 +315,23 @@ static int parse_attrs(struct nl_msg *msg, struct nlattr **tb)
 	return r < 0 ? -EPROTO : 0;
 }
 
-static void get_ep(struct nlattr **tb, int a, int p, struct tsp_endpoint *ep,
-		   int *n)
+/* Endpoint from address attribute @a (be32) or @a6 (in6_addr), port @p. */
+static void get_ep(struct nlattr **tb, int a, int a6, int p,
+		   struct tsp_endpoint *ep, int *n)
 {
-	if (tb[a] && tb[p]) {
+	if (!tb[p])
+		return;
+	if (tb[a]) {
+		ep->family = AF_INET;
 		ep->addr.s_addr = nla_get_u32(tb[a]);	/* be32 as is */
-		ep->port = nla_get_u16(tb[p]);
-		++*n;
+	} else if (tb[a6]) {
+		ep->family = AF_INET6;
+		memcpy(&ep->addr6, nla_data(tb[a6]), sizeof(ep->addr6));
+	} else {
+		return;
 	}
+	ep->port = nla_get_u16(tb[p]);
+	++*n;
 }
 
 int tspi_parse_session(struct nl_msg *msg, struct tsp_session_info *s)
@@ -332,14 +346,14 @@ int tspi_parse_session(struct nl_msg *msg, struct tsp_session_info *s)
 		s->id = nla_get_u64(tb[TCP_SPLICE_A_SESSION_ID]);
 		s->fields |= TSP_INFO_ID;
 	}
-	get_ep(tb, TCP_SPLICE_A_CLIENT_ADDR, TCP_SPLICE_A_CLIENT_PORT,
-	       &s->client, &n);
-	get_ep(tb, TCP_SPLICE_A_PROXY_ADDR_A, TCP_SPLICE_A_PROXY_PORT_A,
-	       &s->proxy_a, &n);
-	get_ep(tb, TCP_SPLICE_A_PROXY_ADDR_B, TCP_SPLICE_A_PROXY_PORT_B,
-	       &s->proxy_b, &n);
-	get_ep(tb, TCP_SPLICE_A_SERVER_ADDR, TCP_SPLICE_A_SERVER_PORT,
-	       &s->server, &n);
+	get_ep(tb, TCP_SPLICE_A_CLIENT_ADDR, TCP_SPLICE_A_CLIENT_ADDR6,
+	       TCP_SPLICE_A_CLIENT_PORT, &s->client, &n);
+	get_ep(tb, TCP_SPLICE_A_PROXY_ADDR_A, TCP_SPLICE_A_PROXY_ADDR6_A,
+	       TCP_SPLICE_A_PROXY_PORT_A, &s->proxy_a, &n);
+	get_ep(tb, TCP_SPLICE_A_PROXY_ADDR_B, TCP_SPLICE_A_PROXY_ADDR6_B,
+	       TCP_SPLICE_A_PROXY_PORT_B, &s->proxy_b, &n);
+	get_ep(tb, TCP_SPLICE_A_SERVER_ADDR, TCP_SPLICE_A_SERVER_ADDR6,
+	       TCP_SPLICE_A_SERVER_PORT, &s->server, &n);
 	if (n == 4)
 		s->fields |= TSP_INFO_TUPLE;
 	if (tb[TCP_SPLICE_A_STATE]) {
@@ -560,7 +574,11 @@ static int put_filter(struct nl_msg *msg, const struct tsp_filter *f)
 {
 	if (!f)
 		return 0;
-	if ((f->mask & TSP_FILTER_ADDR) &&
+	if ((f->mask & TSP_FILTER_ADDR) && f->family == AF_INET6 &&
+	    nla_put(msg, TCP_SPLICE_A_FILTER_ADDR6, sizeof(f->addr6),
+		    &f->addr6) < 0)
+		return -1;
+	if ((f->mask & TSP_FILTER_ADDR) && f->family != AF_INET6 &&
 	    nla_put_u32(msg, TCP_SPLICE_A_FILTER_ADDR, f->addr.s_addr) < 0)
 		return -1;
 	if ((f->mask & TSP_FILTER_PORT) &&
@@ -585,6 +603,9 @@ static int check_filter(const struct tsp_handle *h, const struct tsp_filter *f)
 	if ((f->mask & TSP_FILTER_STATE) &&
 	    (f->state == TSP_STATE_NONE || f->state >= TSP_STATE_MAX))
 		return fail(h, EINVAL, "libtcpsplice: bad state in filter");
+	if ((f->mask & TSP_FILTER_ADDR) && f->family != 0 &&
+	    f->family != AF_INET && f->family != AF_INET6)
+		return fail(h, EAFNOSUPPORT, "libtcpsplice: bad address family in filter");
 	return 0;
 }
 

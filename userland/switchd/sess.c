@@ -1069,7 +1069,7 @@ void sess_handoff_result(struct sess *s, int err, uint64_t id, uint64_t rx_c, ui
 		sess_forget(s);
 		return;
 	}
-	/* refused (IPv6, options the module cannot translate, a peer that
+	/* refused (an IPv4 leg with an IPv6 one, TCP-MD5, a peer that
 	 * closed meanwhile ...): relay in user space */
 	snprintf(s->note, sizeof(s->note), "kernel: %s", strerror(err));
 	s->want_kernel = 0;

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,6 +46,19 @@ int parse_ipv4(const char *s, struct in_addr *out)
 	return s && inet_pton(AF_INET, s, out) == 1 ? 0 : -1;
 }
 
+int parse_addr(const char *s, struct tsp_filter *f)
+{
+	if (parse_ipv4(s, &f->addr) == 0) {
+		f->family = AF_INET;
+		return 0;
+	}
+	if (s && inet_pton(AF_INET6, s, &f->addr6) == 1) {
+		f->family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
 int parse_state(const char *s, uint8_t *out)
 {
 	char name[32];
@@ -69,17 +83,25 @@ char *fmt_endpoint(char *buf, size_t n, const struct tsp_endpoint *ep,
 		   const struct fmt_opts *o)
 {
 	char host[NI_MAXHOST], port[NI_MAXSERV];
+	bool v6 = ep->family == AF_INET6;
 
-	inet_ntop(AF_INET, &ep->addr, host, sizeof(host));
+	inet_ntop(v6 ? AF_INET6 : AF_INET, v6 ? (const void *)&ep->addr6 :
+		  (const void *)&ep->addr, host, sizeof(host));
 	snprintf(port, sizeof(port), "%u", ep->port);
 	if (o && o->resolve) {
 		struct sockaddr_in sin = { .sin_family = AF_INET,
 					   .sin_addr = ep->addr };
+		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+					     .sin6_addr = ep->addr6 };
 		char name[NI_MAXHOST];
 
-		if (!getnameinfo((struct sockaddr *)&sin, sizeof(sin), name,
-				 sizeof(name), NULL, 0, NI_NAMEREQD))
+		if (!getnameinfo(v6 ? (struct sockaddr *)&sin6 :
+				 (struct sockaddr *)&sin,
+				 v6 ? sizeof(sin6) : sizeof(sin), name,
+				 sizeof(name), NULL, 0, NI_NAMEREQD)) {
 			snprintf(host, sizeof(host), "%s", name);
+			v6 = false;	/* a name needs no brackets */
+		}
 	}
 	if (o && !o->numeric) {
 		struct servent se, *res = NULL;
@@ -89,7 +111,8 @@ char *fmt_endpoint(char *buf, size_t n, const struct tsp_endpoint *ep,
 				     sizeof(sbuf), &res) && res)
 			snprintf(port, sizeof(port), "%s", res->s_name);
 	}
-	snprintf(buf, n, "%s:%s", host, port);
+	/* IPv6 as ss prints it: [addr]:port */
+	snprintf(buf, n, v6 ? "[%s]:%s" : "%s:%s", host, port);
 	return buf;
 }
 
@@ -266,9 +289,12 @@ void print_table(FILE *f, const struct tsp_session_info *s, size_t n,
 
 static void json_ep(FILE *f, const char *key, const struct tsp_endpoint *ep)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &ep->addr, a, sizeof(a));
+	if (ep->family == AF_INET6)
+		inet_ntop(AF_INET6, &ep->addr6, a, sizeof(a));
+	else
+		inet_ntop(AF_INET, &ep->addr, a, sizeof(a));
 	fprintf(f, "\"%s\":{\"addr\":\"%s\",\"port\":%u}", key, a, ep->port);
 }
 

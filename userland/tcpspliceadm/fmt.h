@@ -24,6 +24,7 @@ struct fmt_opts {
 int parse_u64(const char *s, uint64_t *out);		/* decimal, no sign */
 int parse_port(const char *s, uint16_t *out);		/* 0..65535 */
 int parse_ipv4(const char *s, struct in_addr *out);	/* dotted quad */
+int parse_addr(const char *s, struct tsp_filter *f);	/* IPv4 or IPv6, sets family */
 int parse_state(const char *s, uint8_t *out);		/* name, not NONE */
 
 /* ---- text pieces -------------------------------------------------------- */

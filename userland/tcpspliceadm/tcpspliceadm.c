@@ -353,8 +353,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case OPT_ADDR:
-			if (parse_ipv4(optarg, &f.addr) < 0)
-				bad_cmdline("argument \"%s\" is wrong: --addr needs an IPv4 address",
+			if (parse_addr(optarg, &f) < 0)
+				bad_cmdline("argument \"%s\" is wrong: --addr needs an IPv4 or IPv6 address",
 					    optarg);
 			f.mask |= TSP_FILTER_ADDR;
 			break;

@@ -189,6 +189,12 @@ enum tcp_splice_attr {
 	TCP_SPLICE_A_FILTER_STATE,	/* u8 */
 	TCP_SPLICE_A_STATS,		/* nest of u64, type = TCP_SPLICE_STAT_* + 1 */
 	TCP_SPLICE_A_SESSIONS_ACTIVE,	/* u32 */
+	/* IPv6 sessions carry these instead of the four be32 addresses */
+	TCP_SPLICE_A_CLIENT_ADDR6,	/* struct in6_addr */
+	TCP_SPLICE_A_PROXY_ADDR6_A,	/* struct in6_addr */
+	TCP_SPLICE_A_PROXY_ADDR6_B,	/* struct in6_addr */
+	TCP_SPLICE_A_SERVER_ADDR6,	/* struct in6_addr */
+	TCP_SPLICE_A_FILTER_ADDR6,	/* struct in6_addr */
 	__TCP_SPLICE_A_MAX,
 };
 
@@ -232,6 +238,7 @@ enum tcp_splice_stat {
 	TCP_SPLICE_STAT_DROP_NOMEM,
 	TCP_SPLICE_STAT_OFO_PURGED,
 	TCP_SPLICE_STAT_SYN_RECYCLED,
+	TCP_SPLICE_STAT_OFO_MOVED,
 	__TCP_SPLICE_STAT_MAX,
 };
 
@@ -262,6 +269,7 @@ enum tcp_splice_stat {
 	[TCP_SPLICE_STAT_DROP_NOMEM]             = "drop_nomem", \
 	[TCP_SPLICE_STAT_OFO_PURGED]             = "ofo_purged", \
 	[TCP_SPLICE_STAT_SYN_RECYCLED]           = "syn_recycled", \
+	[TCP_SPLICE_STAT_OFO_MOVED]              = "ofo_moved", \
 }
 
 #endif /* _UAPI_LINUX_TCP_SPLICE_H */
