@@ -231,5 +231,26 @@ ipvs_off() {
 	ip netns exec proxy ipvsadm -C
 }
 
+# task_snap FILE: "tid comm ticks cpu" of every task (threads and kernel
+# threads included); task_top A B: the 8 that used the most CPU between two
+# snapshots, with the CPU they last ran on.
+task_snap() {
+	local f s rest comm
+	local -a a
+	for f in /proc/[0-9]*/task/[0-9]*/stat; do
+		read -r s 2> /dev/null < "$f" || continue
+		comm=${s#*(}
+		comm=${comm%)*}
+		rest=${s##*) }
+		read -r -a a <<< "$rest"
+		# a[0] is field 3: utime 14, stime 15, processor 39
+		printf '%s %s %s %s\n' "${s%% *}" "${comm// /_}" $((a[11] + a[12])) "${a[36]}"
+	done > "$1"
+}
+task_top() {
+	awk 'FNR == NR { t[$1] = $3; next } { d = $3 - (($1 in t) ? t[$1] : 0); if (d > 0) printf "%6d ticks  cpu%s  %s[%s]\n", d, $4, $2, $1 }' \
+		"$1" "$2" | sort -rn | head -n 8
+}
+
 # median / spread helpers over a list of numbers
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }

@@ -125,9 +125,19 @@ printf 'check\tidle\t-\t0\t0\t%s\t0\t%s\t%s\t%s\t%s\t%s\t%s\t-\t%s\t%s\tok\t%s\t
 	"$D_c1" "$D_c1u" "$D_c1s" "$D_c1i" "$D_c0" "$D_all" "$D_rx0" "$D_rx1" "$D_c1idle" "$D_us" >> "$BULK"
 log "idle 3 s: cpu1 $D_c1 ticks (usr $D_c1u sys $D_c1s irq+softirq $D_c1i), idle $D_c1idle; cpu0 $D_c0"
 log "method check: one routed download without RPS, then with"
+task_snap t0
 WL=check CNAME=routed-norps bulk_one routed down 0
+task_snap t1
 bench_rps
 WL=check CNAME=routed-rps bulk_one routed down 0
+task_snap t2
+{
+	echo "# tasks with the most CPU (ticks) during the routed download without RPS"
+	task_top t0 t1
+	echo "# the same with RPS"
+	task_top t1 t2
+} > "$TSP_OUT/bench-check-tasks.txt"
+sed 's/^/# /' "$TSP_OUT/bench-check-tasks.txt"
 
 # ---- bulk --------------------------------------------------------------
 for r in $(seq 1 "$BULK_ROUNDS"); do
@@ -152,6 +162,14 @@ done
 log "short done after $((($(now_ms) - t_start) / 1000)) s"
 
 in_ns proxy cat /proc/net/stat/tcp_splice > "$TSP_OUT/bench-tcp_splice-stat.txt" 2>&1
+# where the proxies' CPU went, per thread (whole run)
+for c in "${!PPID_OF[@]}"; do
+	for t in /proc/"${PPID_OF[$c]}"/task/*; do
+		read -r st < "$t/stat" || continue
+		read -r -a a <<< "${st##*) }"
+		printf '%s\t%s\t%s\t%s\n' "$c" "${t##*/}" "$(< "$t/comm")" $((a[11] + a[12]))
+	done
+done > "$TSP_OUT/bench-proxy-threads.tsv"
 cp "$PWD"/switchd-*.log "$TSP_OUT/" 2> /dev/null
 for c in "${!PPID_OF[@]}"; do
 	kill -0 "${PPID_OF[$c]}" 2> /dev/null || log "WARNING: $c (pid ${PPID_OF[$c]}) died during the run"

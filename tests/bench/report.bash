@@ -257,7 +257,7 @@ EOF
 	echo "## Targets of issue 7 (ratios from this run)"
 	echo
 	awk -F'\t' '
-	FILENAME ~ /bulk/ && FNR > 1 { mb[$1, $2] = $5; c1[$1, $2] = $8; px[$1, $2] = $12 }
+	FILENAME ~ /bulk/ && FNR > 1 { mb[$1, $2] = $5; c1[$1, $2] = $8; px[$1, $2] = $12; w1[$1, $2] = $14 }
 	FILENAME ~ /short/ && FNR > 1 { rps[$1, $2] = $6 }
 	FILENAME ~ /scale/ && FNR > 1 { scale_n = $1; scale_b = $3; scale_k = $4; scale_p = $5; scale_r = $9 }
 	function ok(c) { return c ? "**met**" : "**missed**" }
@@ -269,6 +269,8 @@ EOF
 		line("switchd-kernel throughput ≥ haproxy-splice", "t_h")
 		line("switchd-kernel middle-box CPU/GiB ≤ 2 × routed", "c_r")
 		line("switchd-kernel middle-box CPU/GiB ≤ 0.15 × haproxy-splice", "c_h")
+		line("switchd-kernel middle-box CPU/GiB, CPU1 wall−idle, ≤ 2 × routed", "w_r")
+		line("switchd-kernel middle-box CPU/GiB, CPU1 wall−idle, ≤ 0.15 × haproxy-splice", "w_h")
 		line("switchd process CPU/GiB in kernel mode ≤ 2% of switchd-copy", "p_c")
 		a = q(rps["switchd-auto", "1K"], rps["haproxy-copy", "1K"])
 		printf "| request rate at 1 KiB, switchd-auto ≥ haproxy-copy | %s | |\n", a < 0 ? "not measured" : sprintf("%.2f× %s", a, ok(a >= 1))
@@ -287,6 +289,8 @@ EOF
 			if (w == "t_h") { x = q(mb["switchd-kernel", dir], mb["haproxy-splice", dir]); lim = 1; ge = 1 }
 			if (w == "c_r") { x = q(c1["switchd-kernel", dir], c1["routed", dir]); lim = 2; ge = 0 }
 			if (w == "c_h") { x = q(c1["switchd-kernel", dir], c1["haproxy-splice", dir]); lim = 0.15; ge = 0 }
+			if (w == "w_r") { x = q(w1["switchd-kernel", dir], w1["routed", dir]); lim = 2; ge = 0 }
+			if (w == "w_h") { x = q(w1["switchd-kernel", dir], w1["haproxy-splice", dir]); lim = 0.15; ge = 0 }
 			if (w == "p_c") { x = q(px["switchd-kernel", dir], px["switchd-copy", dir]); lim = 0.02; ge = 0
 				if (x >= 0) { s = s sprintf(" %.2f%% %s |", x * 100, ok(x <= lim)); continue } }
 			s = s (x < 0 ? " - |" : sprintf(" %.2f× %s |", x, ok(ge ? x >= lim : x <= lim)))
