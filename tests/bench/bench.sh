@@ -43,7 +43,7 @@ META=$TSP_OUT/bench-meta.txt
 {
 	echo "date	$(date -u +%Y-%m-%dT%H:%MZ)"
 	echo "kernel	$(uname -r)"
-	echo "cpus	$(nproc) vCPU ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), QEMU TCG"
+	echo "cpus	$(nproc --all) vCPU ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), QEMU TCG"
 	echo "quick	$QUICK"
 	echo "bulk_size	$BULK_SIZE"
 	echo "bulk_rounds	$BULK_ROUNDS"
