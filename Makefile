@@ -301,3 +301,23 @@ _test-packages: userland deb
 # state untouched).
 dkms-check:
 	@packaging/dkms-check.sh $(DEB_OUT)
+
+# Soak: tests/soak/*.sh in one VM run (not in CI): fault rounds over hundreds
+# of concurrent spliced sessions for SOAK_MINUTES, then the rest of
+# FUZZ_REQUESTS tsp_fuzz requests (about 600 a second in the emulated
+# guest: the default million takes most of an hour).  The guest reads the
+# settings from $(BUILD)/soak.conf.  SOAK_SEED replays a run's choices.
+SOAK_MINUTES  ?= 5
+SOAK_SESSIONS ?= 240
+FUZZ_REQUESTS ?= 1000000
+FUZZ_CHUNK    ?= 20000
+SOAK_SEED     ?=
+.PHONY: soak _soak
+soak: deps
+	@$(MAKE) --no-print-directory _soak
+_soak: all
+	@printf 'SOAK_MINUTES=%s\nSOAK_SESSIONS=%s\nFUZZ_REQUESTS=%s\nFUZZ_CHUNK=%s\n%s\n' \
+		'$(SOAK_MINUTES)' '$(SOAK_SESSIONS)' '$(FUZZ_REQUESTS)' '$(FUZZ_CHUNK)' \
+		'$(if $(SOAK_SEED),SOAK_SEED=$(SOAK_SEED))' > $(BUILD)/soak.conf
+	@tests/vm/run.sh --kver $(KVER) --ko $(KO) --cases tests/soak --tests '$(TESTS)' \
+		--timeout $$(( $(SOAK_MINUTES) * 60 * 3 + $(FUZZ_REQUESTS) / 200 + 1800 ))
