@@ -376,6 +376,7 @@ static int tsp_cut(struct tsp_session *s)
 
 		d->cut = tp->rcv_nxt;
 		d->peer_nxt = tp->rcv_nxt;
+		d->win_offer = max(tp->rcv_wnd, tp->rcv_ssthresh);
 		if (!d->peer_ts_seen) {
 			d->peer_tsval = tp->rx_opt.ts_recent;
 			d->peer_ts_seen = true;

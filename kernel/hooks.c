@@ -106,6 +106,11 @@ static void tsp_update_state(struct tsp_session *s)
 	if (st == TCP_SPLICE_S_TIME_WAIT && s->reason == TSP_END_NONE)
 		s->reason = TSP_END_FIN;
 	tsp_session_set_state(s, st);
+	/* Both ends finished and acknowledged: the session's story is told
+	 * now, not when its TIME_WAIT record expires.
+	 */
+	if (st == TCP_SPLICE_S_TIME_WAIT)
+		tsp_session_end_event_locked(s);
 }
 
 /*
@@ -139,7 +144,11 @@ static int tsp_fwd_one(struct tsp_session *s, int i, struct sk_buff *skb,
 		to->ack_valid = true;
 	}
 	d->pkts++;
-	d->bytes += p->paylen;
+	/* The session's bytes: new payload only, not retransmissions. */
+	if (d->phase == TSP_ACTIVE && p->paylen &&
+	    after(rw.seq + p->paylen, d->sent_nxt))
+		d->bytes += rw.seq + p->paylen -
+			    (after(rw.seq, d->sent_nxt) ? rw.seq : d->sent_nxt);
 	tsp_stat_inc(tn, i ? TCP_SPLICE_STAT_PKTS_S2C : TCP_SPLICE_STAT_PKTS_C2S);
 	tsp_stat_add(tn, i ? TCP_SPLICE_STAT_BYTES_S2C : TCP_SPLICE_STAT_BYTES_C2S,
 		     p->paylen);
@@ -246,6 +255,7 @@ static unsigned int tsp_rx_rst(struct tsp_session *s, int i,
 	__skb_queue_tail(fwdq, skb);
 	s->reason = TSP_END_RST;
 	tsp_session_set_state(s, TCP_SPLICE_S_CLOSE);
+	tsp_session_end_event_locked(s);
 	return NF_STOLEN;
 }
 
@@ -285,6 +295,29 @@ static unsigned int tsp_rx_syn(struct tsp_session *s, struct sk_buff *skb)
 	return NF_STOLEN;
 }
 
+/*
+ * Is a segment of peer @i, whose data flows through the module, one peer
+ * i could have sent?  Its bytes must end within the largest window offered
+ * to it beyond what it sent so far, and its ACK may not acknowledge bytes
+ * the module never sent to it.  Loose on purpose (the receiving peer does
+ * the exact check); it keeps blind spoofed segments from being forwarded
+ * and from moving peer_nxt.  Caller holds s->lock.
+ */
+static bool tsp_in_window(const struct tsp_session *s, int i,
+			  const struct tsp_pkt *p)
+{
+	const struct tsp_dir *d = &s->dir[i], *r = &s->dir[!i];
+	u32 slack = (1U << d->ws_in) + 65536;	/* rounding of scaled windows */
+
+	if (d->phase == TSP_ACTIVE && p->end_seq != p->seq &&
+	    after(p->end_seq, d->peer_nxt + d->win_offer + slack))
+		return false;
+	if ((p->flags & TCPHDR_ACK) && r->phase == TSP_ACTIVE &&
+	    after(p->ack, r->sent_nxt))
+		return false;
+	return true;
+}
+
 /* A segment from peer @i of session @s.  Runs in softirq, under RCU. */
 static unsigned int tsp_rx(struct tsp_session *s, int i, struct sk_buff *skb,
 			   struct tsp_pkt *p)
@@ -308,12 +341,22 @@ static unsigned int tsp_rx(struct tsp_session *s, int i, struct sk_buff *skb,
 		tsp_stat_inc(tn, TCP_SPLICE_STAT_DROP_CLOSED);
 		return NF_DROP;
 	}
+	if ((d->phase == TSP_ACTIVE || r->phase == TSP_ACTIVE) &&
+	    !(p->flags & TCPHDR_RST) && !tsp_in_window(s, i, p)) {
+		tsp_stat_inc(tn, TCP_SPLICE_STAT_DROP_OUT_OF_WINDOW);
+		verdict = NF_DROP;
+		goto out_unlock;
+	}
 	if (p->ts_off && (!d->peer_ts_seen || after(p->tsval, d->peer_tsval))) {
 		d->peer_tsval = p->tsval;
 		d->peer_ts_seen = true;
 	}
 	if (after(p->end_seq, d->peer_nxt))
 		d->peer_nxt = p->end_seq;
+	/* The window peer i offers to peer 1-i, in bytes. */
+	if ((p->flags & TCPHDR_ACK) &&
+	    (u32)p->win << d->ws_in > r->win_offer)
+		r->win_offer = (u32)p->win << d->ws_in;
 
 	if (p->flags & TCPHDR_RST) {
 		verdict = tsp_rx_rst(s, i, skb, p, &fwdq);

@@ -367,7 +367,9 @@ void tsp_session_destroy(struct tsp_session *s, enum tsp_end_reason why,
 	if (why == TSP_END_FLUSH || why == TSP_END_UNLOAD)
 		tsp_reset_peers(s);
 	tsp_count_end(tn, s->reason);
-	tsp_nl_event(s, TCP_SPLICE_CMD_EVENT_END);
+	spin_lock_bh(&s->lock);
+	tsp_session_end_event_locked(s);
+	spin_unlock_bh(&s->lock);
 	tsp_dbg(tn, 1, "session %llu ended (reason %u)\n", s->id, s->reason);
 
 	/* Handlers check TSP_F_DEAD under s->lock before holding a
@@ -403,6 +405,17 @@ static void tsp_queue_work(struct tsp_session *s)
 		return;
 	if (!queue_work(tsp_wq, &s->work))
 		tsp_session_put(s);
+}
+
+/*
+ * The END event, once per session: when both directions finished on the
+ * wire (TIME_WAIT) or a RST passed, else at teardown.  Caller holds
+ * s->lock.
+ */
+void tsp_session_end_event_locked(struct tsp_session *s)
+{
+	if (!test_and_set_bit(TSP_F_END_SENT, &s->flags))
+		tsp_nl_event_locked(s, TCP_SPLICE_CMD_EVENT_END);
 }
 
 /* End @s from any context, as soon as its work runs.  Caller holds s->lock. */

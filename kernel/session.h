@@ -93,6 +93,9 @@ enum tsp_end_reason {
  * @ts_delta:	added to peer i's TSval (PAWS at peer 1-i stays happy).
  * @peer_tsval:	latest TSval seen from peer i (echoed while not ACTIVE).
  * @peer_nxt:	highest end_seq seen from peer i (RST validation).
+ * @win_offer:	largest receive window offered to peer i, in bytes: by
+ *		socket i up to the cut, then by peer 1-i (forwarded).  Peer
+ *		i's data may not reach beyond @peer_nxt + @win_offer.
  * @sent_nxt:	highest end of what the module sent to peer 1-i, in the
  *		sink connection's space (RSTs on unload).
  * @peer_fin/@peer_fin_seq/@peer_fin_acked: peer i's own FIN, forwarded.
@@ -118,6 +121,7 @@ struct tsp_dir {
 	u32 ts_delta;
 	u32 peer_tsval;
 	u32 peer_nxt;
+	u32 win_offer;
 	u32 sent_nxt;
 	u32 peer_fin_seq;
 	struct sk_buff_head held;
@@ -160,6 +164,7 @@ struct tsp_towards {
 
 #define TSP_F_DEAD	0	/* unlinked; teardown started */
 #define TSP_F_READY	1	/* handoff ioctl finished; timer armed */
+#define TSP_F_END_SENT	2	/* the END event went out */
 
 /**
  * struct tsp_session - one spliced pair of connections
@@ -229,6 +234,7 @@ void tsp_session_abort(struct tsp_session *s);
 void tsp_session_start_timer(struct tsp_session *s);
 void tsp_session_set_state(struct tsp_session *s, u8 state);
 void tsp_session_end_soon(struct tsp_session *s);
+void tsp_session_end_event_locked(struct tsp_session *s);
 void tsp_sessions_flush(struct tsp_net *tn, enum tsp_end_reason why);
 unsigned int tsp_sessions_flush_match(struct tsp_net *tn,
 				      bool (*match)(struct tsp_session *s,

@@ -72,6 +72,7 @@ int tsp_parse(struct sk_buff *skb, struct tsp_pkt *p)
 	p->seq = ntohl(th->seq);
 	p->ack = ntohl(th->ack_seq);
 	p->flags = tcp_flag_byte(th);
+	p->win = ntohs(th->window);
 	p->end_seq = p->seq + p->paylen + th->syn + th->fin;
 	p->ts_off = 0;
 	p->sack_off = 0;

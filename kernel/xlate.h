@@ -22,6 +22,7 @@ struct tsp_pkt {
 	u32 end_seq;		/* seq + payload + SYN + FIN */
 	u32 ack;
 	u8 flags;		/* TCPHDR_* flag byte */
+	u16 win;		/* window field, unscaled */
 	u8 ts_off;		/* TS option offset, 0 if absent */
 	u8 sack_off;		/* SACK option offset, 0 if absent */
 	u8 sack_len;		/* SACK option length */

@@ -116,7 +116,9 @@ conf 0
 start_switchd sw.conf
 in_ns client "$LOAD" -c 10 -n 10 -p /sleep/2000 "$VIP:8080" > slow.out 2>&1 &
 sp=$!
-tsp_sleep 1
+# all ten accepted (a fixed 1 s sleep lost the race on a loaded machine)
+accepted_ge() { [ "$(swd_info accepted)" -ge "$1" ]; }
+wait_until 10 accepted_ge 10 || fail "requests not in flight: $(swd show info)"
 kill -TERM "$SWD_PID"
 tsp_sleep 0.3
 in_ns client curl -s -m 5 -o /dev/null "http://$VIP:8080/name" && fail "a new connection was accepted while stopping"

@@ -177,8 +177,8 @@ struct tsp_session_info {
 	uint8_t end_reason;		/* enum tsp_end_reason */
 	uint32_t expires;		/* seconds until the state's timeout */
 	uint32_t uid;			/* creator */
-	uint64_t pkts_c2s;
-	uint64_t bytes_c2s;
+	uint64_t pkts_c2s;		/* skbs forwarded, retransmissions too */
+	uint64_t bytes_c2s;		/* new payload forwarded (no retransmissions) */
 	uint64_t pkts_s2c;
 	uint64_t bytes_s2c;
 	uint64_t duration_ms;		/* age (events: lifetime) */

@@ -140,7 +140,10 @@ enum tcp_splice_state {
  * Multicast group TCP_SPLICE_GENL_MCGRP ("events", subscribing needs
  * CAP_NET_ADMIN in the namespace's user namespace): EVENT_START,
  * EVENT_HANDOFF (both directions flowing), EVENT_END (with counters,
- * DURATION_MS and END_REASON), each carrying the session attributes.
+ * DURATION_MS and END_REASON; sent once, when both directions finished and
+ * were acknowledged or a RST passed, else when the session is torn down),
+ * each carrying the session attributes.  BYTES_C2S/S2C of a session count
+ * new payload the module forwarded (retransmissions excluded).
  */
 #define TCP_SPLICE_GENL_NAME	"tcp_splice"
 #define TCP_SPLICE_GENL_VERSION	1
