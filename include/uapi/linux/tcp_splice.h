@@ -73,7 +73,8 @@ struct tcp_splice_req {
  * Errors of TCP_SPLICE_IOC_SPLICE (and of the netlink SPLICE command):
  *   EBADF            a descriptor is not open
  *   ENOTSOCK         a descriptor is not a socket
- *   EAFNOSUPPORT     a socket is not IPv4
+ *   EAFNOSUPPORT     a socket is neither IPv4 nor IPv6, or one connection
+ *                    is IPv4 (v4-mapped included) and the other IPv6
  *   EPROTONOSUPPORT  a socket is not TCP (UDP, raw, MPTCP, kTLS/ULP ...)
  *   EOPNOTSUPP       a socket is listening
  *   ENOTCONN         a socket is not connected (connecting, closed, shut
@@ -85,9 +86,8 @@ struct tcp_splice_req {
  *   EXDEV            the sockets live in different network namespaces
  *   EBUSY            a socket is already spliced, or in TCP repair mode
  *   ENOSPC           the namespace's max_sessions limit is reached
- *   ENOPROTOOPT      the two connections use TCP options the module
- *                    cannot translate between (e.g. MD5 signatures,
- *                    timestamps on one side only)
+ *   ENOPROTOOPT      a socket signs its segments (TCP-MD5, TCP-AO), or
+ *                    the two use different TS granularity (tcp_usec_ts)
  *   EINVAL           bad size/version/flags/reserved field
  *   E2BIG            request larger than known with non-zero tail
  *   EFAULT           bad pointer
