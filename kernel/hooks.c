@@ -144,11 +144,14 @@ static int tsp_fwd_one(struct tsp_session *s, int i, struct sk_buff *skb,
 		to->ack_valid = true;
 	}
 	d->pkts++;
-	/* The session's bytes: new payload only, not retransmissions. */
+	/* The session's bytes: how far the stream advanced (sent_nxt starts
+	 * at the splice point).  A segment that arrives beyond a gap counts
+	 * the gap too: the gap's bytes come later as "retransmissions" below
+	 * sent_nxt, which are not counted again.
+	 */
 	if (d->phase == TSP_ACTIVE && p->paylen &&
 	    after(rw.seq + p->paylen, d->sent_nxt))
-		d->bytes += rw.seq + p->paylen -
-			    (after(rw.seq, d->sent_nxt) ? rw.seq : d->sent_nxt);
+		d->bytes += rw.seq + p->paylen - d->sent_nxt;
 	tsp_stat_inc(tn, i ? TCP_SPLICE_STAT_PKTS_S2C : TCP_SPLICE_STAT_PKTS_C2S);
 	tsp_stat_add(tn, i ? TCP_SPLICE_STAT_BYTES_S2C : TCP_SPLICE_STAT_BYTES_C2S,
 		     p->paylen);

@@ -143,7 +143,9 @@ enum tcp_splice_state {
  * DURATION_MS and END_REASON; sent once, when both directions finished and
  * were acknowledged or a RST passed, else when the session is torn down),
  * each carrying the session attributes.  BYTES_C2S/S2C of a session count
- * new payload the module forwarded (retransmissions excluded).
+ * how far each stream advanced through the module (new payload; a
+ * retransmission or a segment reordered in front of the module is not
+ * counted twice).
  */
 #define TCP_SPLICE_GENL_NAME	"tcp_splice"
 #define TCP_SPLICE_GENL_VERSION	1
