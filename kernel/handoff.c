@@ -475,10 +475,22 @@ static void tsp_set_fin_now(struct tsp_session *s, int x, bool shut)
 static int tsp_move_unread(struct tsp_session *s, int x)
 {
 	struct socket *src = s->sock[x], *dst = s->sock[!x];
-	size_t bufsz = 64 * 1024;
+	size_t bufsz;
 	int err = 0;
 	void *buf;
 
+	/* The common case: the proxy read everything it was sent.  After
+	 * the cut nothing can be added to the receive queue (rcv_nxt is
+	 * frozen), so the count is final.
+	 */
+	lock_sock(src->sk);
+	bufsz = tcp_sk(src->sk)->rcv_nxt - tcp_sk(src->sk)->copied_seq;
+	if (bufsz && sock_flag(src->sk, SOCK_DONE))
+		bufsz--;	/* the peer's FIN is not a byte */
+	release_sock(src->sk);
+	if (!bufsz)
+		return 0;
+	bufsz = min_t(size_t, bufsz, 64 * 1024);
 	buf = kvmalloc(bufsz, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;

@@ -26,7 +26,8 @@
  * (after_*: bytes the proxy read from a socket after the ioctl;
  *  rx_after_*: growth of the socket's tcpi_bytes_received after the ioctl;
  *  wakeups: poll events on its fds after the ioctl)
- * and at exit:  proxy sessions=N spliced=K failed=F cpu_ticks=T
+ * and at exit:  proxy sessions=N spliced=K failed=F cpu_ticks=T ioctl_us=U
+ *  (ioctl_us: wall time spent in splice calls, per session and in all)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -90,10 +91,12 @@ struct sess {
 	int keep_err;		/* --keep: first read error while watching */
 	char end[24];		/* P_HOLD: how it ended, reported at exit */
 	uint64_t wakeups;	/* poll events on its fds after the ioctl */
+	int64_t ioctl_us;	/* wall time of the splice call */
 };
 
 static struct sess *sess;
 static int naccepted, nspliced, nfailed, npoints;
+static int64_t ioctl_us_total;
 static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig)
@@ -150,7 +153,7 @@ static void usage(FILE *f)
 "Per session:  session=N mode=M ioctl=ok|ENAME|- id=ID req=R held=H\n"
 "              held_written=W after_c2s=X after_s2c=Y rx_after_c=A rx_after_s=B\n"
 "              wakeups=K end=E\n"
-"At exit:      proxy sessions=N spliced=K failed=F cpu_ticks=T\n"
+"At exit:      proxy sessions=N spliced=K failed=F cpu_ticks=T ioctl_us=U\n"
 "Exit 0 when every session went through without an error (ioctl included).\n");
 }
 
@@ -243,11 +246,12 @@ static void report(struct sess *s, const char *end)
 			 (unsigned long long)(bytes_received(s->sfd) - s->rx0[1]));
 	}
 	printf("session=%d mode=%s ioctl=%s id=%llu req=%llu held=%llu held_written=%llu "
-	       "after_c2s=%llu after_s2c=%llu rx_after_c=%s rx_after_s=%s wakeups=%llu end=%s\n",
+	       "after_c2s=%llu after_s2c=%llu rx_after_c=%s rx_after_s=%s wakeups=%llu ioctl_us=%lld end=%s\n",
 	       s->id, mode_names[opt.mode], ioc, (unsigned long long)s->sid,
 	       (unsigned long long)s->req, (unsigned long long)s->held,
 	       (unsigned long long)s->held_written, (unsigned long long)s->d[0].after,
-	       (unsigned long long)s->d[1].after, rxa, rxb, (unsigned long long)s->wakeups, end);
+	       (unsigned long long)s->d[1].after, rxa, rxb, (unsigned long long)s->wakeups,
+	       (long long)s->ioctl_us, end);
 	fflush(stdout);
 }
 
@@ -355,10 +359,14 @@ static void do_ioctl(struct sess *s, uint32_t flags)
 	if (dev < 0) {
 		s->ioctl_err = errno;
 	} else {
+		int64_t t0 = tsp_now_us();
+
 		if (ioctl(dev, TCP_SPLICE_IOC_SPLICE, &req) < 0)
 			s->ioctl_err = errno;
 		else
 			s->sid = req.session_id;
+		s->ioctl_us = tsp_now_us() - t0;
+		ioctl_us_total += s->ioctl_us;
 		close(dev);
 	}
 	/*
@@ -822,7 +830,7 @@ int main(int argc, char **argv)
 		nfailed += opt.count - naccepted;
 	}
 	times(&tm);
-	printf("proxy sessions=%d spliced=%d failed=%d cpu_ticks=%ld\n", naccepted, nspliced,
-	       nfailed, (long)(tm.tms_utime + tm.tms_stime));
+	printf("proxy sessions=%d spliced=%d failed=%d cpu_ticks=%ld ioctl_us=%lld\n", naccepted,
+	       nspliced, nfailed, (long)(tm.tms_utime + tm.tms_stime), (long long)ioctl_us_total);
 	return nfailed ? 1 : 0;
 }
