@@ -8,6 +8,8 @@
 #   make test [KVER=..] [TESTS=glob]   build, boot the test VM, run the suite
 #   make vm-shell [KVER=..] interactive test VM
 #   make check              checkpatch --strict + sparse, fail on any warning
+#   make test-debug [TESTS=glob]  the suite under a debug kernel (KASAN,
+#                           lockdep, kmemleak...) built from linux-source-6.1
 #   make clean / distclean
 #
 # KVER is the release of a Debian kernel package (default: the one that
@@ -155,6 +157,28 @@ demo: deps
 	@$(MAKE) --no-print-directory _demo
 _demo: all
 	@tests/demo/run-demo.sh --kver $(KVER) --ko $(KO)
+
+# The suite under a debug kernel: linux-source-6.1 built with KASAN,
+# lockdep (PROVE_LOCKING, PROVE_RCU), DEBUG_ATOMIC_SLEEP, kmemleak and
+# debugobjects (tests/vm/debug-kernel.sh, tests/vm/debug-kernel.config;
+# cached and resumable in $(BUILD)/cache/debug-kernel/), the module built
+# against it, every case's timeout times DEBUG_TMO_MULT, a kmemleak scan
+# after the last case.  Any splat or a leak through the module fails it.
+DEBUG_KDIR     := $(CURDIR)/$(BUILD)/cache/debug-kernel/obj
+DEBUG_TMO_MULT ?= 4
+DEBUG_MEM      ?= 3G
+DEBUG_TIMEOUT  ?= 21600
+.PHONY: test-debug _test-debug debug-kernel
+test-debug: debug-kernel
+	@$(MAKE) --no-print-directory _test-debug KDIR=$(DEBUG_KDIR) \
+		KVER=$$(cat $(DEBUG_KDIR)/include/config/kernel.release)
+debug-kernel:
+	@TSP_DEPS_DEBUG=1 tests/vm/deps.sh
+	@tests/vm/debug-kernel.sh
+_test-debug: all
+	@tests/vm/run.sh --kver $(KVER) --kernel $(KDIR)/vmlinux --ko $(KO) --tests '$(TESTS)' \
+		--timeout $(DEBUG_TIMEOUT) --mem $(DEBUG_MEM) --tmo-mult $(DEBUG_TMO_MULT) --kmemleak \
+		--append 'rcupdate.rcu_cpu_stall_timeout=120'
 
 # Stress: tests/stress/*.sh (long loops hunting races; not in CI).
 stress: deps

@@ -299,11 +299,12 @@ mod_loaded() { [ -d "/sys/module/$TSP_MOD" ]; }
 
 # wait_until TIMEOUT_S CMD...: run CMD every 0.1 s until it succeeds
 # (return 0) or TIMEOUT_S seconds pass (return 1).  Each try starts CMD
-# anew: prefer shell functions or builtins as CMD.
+# anew: prefer shell functions or builtins as CMD.  TIMEOUT_S is scaled by
+# TSP_TMO_MULT (slow debug kernels, tests/run-guest.sh).
 wait_until() {
 	local tmo=$1 end
 	shift
-	end=$(($(now_ms) + tmo * 1000))
+	end=$(($(now_ms) + tmo * 1000 * ${TSP_TMO_MULT:-1}))
 	while :; do
 		"$@" && return 0
 		[ "$(now_ms)" -ge "$end" ] && return 1

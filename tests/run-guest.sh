@@ -14,12 +14,23 @@
 # $TSP_OUT/<case>.dmesg, and all kernel messages to $TSP_OUT/dmesg.log.
 # Each case starts in an empty directory of its own, /tmp/tsp/<case>.
 # Env: TSP_ROOT, TSP_KO, TSP_TOOLS, TSP_OUT (set by tests/vm/guest-init.sh).
+# Slow kernels (make test-debug): TSP_TMO_MULT=N multiplies every case's
+# timeout, the helpers' waits (tests/lib.sh) and the default XFER_TIMEOUT;
+# TSP_KMEMLEAK=1 scans for kernel memory leaks after booting (those are
+# cleared: not ours) and after the last case, and fails the run, as the
+# pseudo-case "kmemleak", on a leak whose backtrace runs through the module
+# (a tcp_splice frame, or an address no symbol covers: module code that is
+# unloaded by then); the other leaks are listed, not counted.
 set -u
 export LC_ALL=C
 : "${TSP_ROOT:?}" "${TSP_OUT:?}"
 export TSP_ROOT TSP_OUT TSP_KO=${TSP_KO:-} TSP_TOOLS=${TSP_TOOLS:-$TSP_ROOT/build/tools}
 export PATH=$TSP_TOOLS:$PATH
 TESTS=${TESTS:-*}
+TSP_TMO_MULT=${TSP_TMO_MULT:-1}
+[[ $TSP_TMO_MULT =~ ^[1-9][0-9]*$ ]] || TSP_TMO_MULT=1
+export TSP_TMO_MULT
+[ "$TSP_TMO_MULT" -gt 1 ] && export XFER_TIMEOUT=${XFER_TIMEOUT:-$((60 * TSP_TMO_MULT))}
 [ -n "$TESTS" ] || TESTS='*'
 MOD=tcp_splice
 # Kernel log lines that fail a case (and, on the host, the run).
@@ -70,6 +81,17 @@ case_timeout() {
 			break
 		fi
 	done < "$1"
+	tmo=$((tmo * TSP_TMO_MULT))
+}
+
+# kmemleak_scan FILE: scan for leaks twice, put the report in FILE and
+# set leaks to the number of objects in it.  An object whose contents
+# changed since the previous scan is not reported yet: hence two scans.
+KML=/sys/kernel/debug/kmemleak
+kmemleak_scan() {
+	echo scan > $KML && nap 6 && echo scan > $KML
+	cat $KML > "$1" 2>&1
+	leaks=$(grep -c '^unreferenced object' "$1")
 }
 
 # pids of this runner and its ancestors: the only user processes that may
@@ -143,6 +165,19 @@ if [ ${#splat[@]} -gt 0 ]; then
 	tail_log "$TSP_OUT/boot.dmesg" 40
 	fail=$((fail + 1))
 fi
+if [ "${TSP_KMEMLEAK:-0}" = 1 ]; then
+	if [ -w $KML ]; then
+		t0=$EPOCHREALTIME
+		kmemleak_scan "$TSP_OUT/kmemleak-boot.log"
+		echo clear > $KML
+		us=$((${EPOCHREALTIME/./} - ${t0/./}))
+		echo "runner: kmemleak: $leaks object(s) unreferenced after boot, cleared ($((us / 1000000))s)"
+	else
+		echo "FAIL kmemleak (no $KML: kernel without CONFIG_DEBUG_KMEMLEAK, or kmemleak off)"
+		fail=$((fail + 1))
+		TSP_KMEMLEAK=0
+	fi
+fi
 
 set -m
 for f in "${cases[@]}"; do
@@ -195,6 +230,35 @@ for f in "${cases[@]}"; do
 		fail=$((fail + 1))
 	fi
 done
+
+# Leaks the suite left: the module's fail the run (see the top).
+if [ "${TSP_KMEMLEAK:-0}" = 1 ]; then
+	t0=$EPOCHREALTIME
+	kmemleak_scan "$TSP_OUT/kmemleak.log"
+	us=$((${EPOCHREALTIME/./} - ${t0/./}))
+	dt=$((us / 1000000)).$((us / 100000 % 10))
+	# One line per object: its header, then its backtrace frames joined.
+	mapfile -t objs < <(awk '/^unreferenced object/ { if (o != "") print o; o = $0; next }
+		{ o = o " |" $0 } END { if (o != "") print o }' "$TSP_OUT/kmemleak.log")
+	ours=()
+	for o in "${objs[@]}"; do
+		[[ $o == *"[$MOD]"* || $o =~ \]\ 0x[0-9a-f]+( |$) ]] && ours+=("$o")
+	done
+	if [ ${#ours[@]} -gt 0 ]; then
+		echo "FAIL kmemleak (${dt}s; ${#ours[@]} of $leaks leaked object(s) through the module; $TSP_OUT/kmemleak.log)"
+		tail_log "$TSP_OUT/kmemleak.log" 60
+		fail=$((fail + 1))
+	else
+		echo "PASS kmemleak (${dt}s; $leaks unreferenced object(s), none through the module)"
+		pass=$((pass + 1))
+		[ "$leaks" -gt 0 ] && tail_log "$TSP_OUT/kmemleak.log" 40
+	fi
+	take_kmsg "$TSP_OUT/kmemleak.dmesg"
+	if [ ${#splat[@]} -gt 0 ]; then
+		echo "FAIL kmemleak-scan (kernel log shows: ${splat[0]})"
+		fail=$((fail + 1))
+	fi
+fi
 
 summary="$pass passed, $fail failed, $skip skipped"
 echo "$summary" > "$TSP_OUT/summary"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install what building and testing tcp_splice needs, with apt-get.
 # Idempotent and fast: asks dpkg first and calls apt-get only when a package
-# is missing.  Usage: [TSP_DEPS_PACKAGING=1] tests/vm/deps.sh [KVER]
+# is missing.  Usage: [TSP_DEPS_PACKAGING=1] [TSP_DEPS_DEBUG=1] tests/vm/deps.sh [KVER]
 #   KVER empty or the default flavour: linux-image-amd64/linux-headers-amd64.
 #   KVER=6.12 or 6.12.*: also the 6.12 metapackages (bookworm-security).
 #   KVER=<full release>: also linux-image-<KVER> and linux-headers-<KVER>.
@@ -31,6 +31,11 @@ esac
 # make test-packages: DKMS and the Debian packaging tools as well.
 if [ -n "${TSP_DEPS_PACKAGING:-}" ]; then
 	pkgs+=(dkms dh-dkms debhelper dpkg-dev fakeroot lintian)
+fi
+
+# make test-debug: what compiling linux-source-6.1 needs beyond build-essential.
+if [ -n "${TSP_DEPS_DEBUG:-}" ]; then
+	pkgs+=(flex bison bc libelf-dev libssl-dev)
 fi
 
 missing=()

@@ -20,9 +20,9 @@ trap poweroff_now EXIT
 
 export TSP_ROOT=$tsp_root TSP_OUT=$tsp_out
 # guest.env (written by tests/vm/run.sh) sets TSP_KO, TSP_TOOLS, TESTS,
-# TSP_TIMEOUT and KVER.
+# TSP_TIMEOUT, KVER, TSP_CASES, TSP_TMO_MULT and TSP_KMEMLEAK.
 . "$TSP_OUT/guest.env"
-export TSP_KO TSP_TOOLS TESTS TSP_TIMEOUT KVER TSP_CASES
+export TSP_KO TSP_TOOLS TESTS TSP_TIMEOUT KVER TSP_CASES TSP_TMO_MULT TSP_KMEMLEAK
 cd "$TSP_ROOT" || exit 1
 
 if [ "${tsp_mode:-test}" = shell ]; then

@@ -3,7 +3,16 @@
 # read-only over 9p and run the test suite in it, or an interactive shell.
 #
 #   tests/vm/run.sh [--shell] --kver KVER --ko KO [--tests GLOBS]
-#                   [--timeout SECS] [--mem SIZE]
+#                   [--timeout SECS] [--mem SIZE] [--kernel IMAGE]
+#                   [--tmo-mult N] [--kmemleak] [--append ARGS]
+#
+# --kernel boots IMAGE (an ELF vmlinux with a PVH note, or a bzImage)
+# instead of /boot/vmlinuz-KVER; KVER is then its release, whose
+# /lib/modules/KVER/ (modules.builtin at least) must exist.  --tmo-mult
+# multiplies every case's timeout (tests/run-guest.sh) and the helpers'
+# waits (tests/lib.sh), for slow kernels; --kmemleak makes the runner scan
+# for leaks at the end (tests/run-guest.sh); --append adds kernel
+# parameters.  make test-debug uses all four.
 #
 # Everything of a run lands in build/vm-out/<run>/ (console.log, runner.log,
 # per-case logs, dmesg.log); build/vm-out/latest points at the last one.
@@ -18,6 +27,7 @@ export LC_ALL=C
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 mode=test kver= ko= tests='*' cases=tests/cases tmo=${TSP_TIMEOUT:-1800} mem=${TSP_VM_MEM:-2G}
+image= tmo_mult=1 kmemleak=0 extra_append=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--shell) mode=shell ;;
@@ -27,6 +37,10 @@ while [ $# -gt 0 ]; do
 	--cases) cases=$2; shift ;;	# directory of the scripts (tests/bench ...)
 	--timeout) tmo=$2; shift ;;
 	--mem) mem=$2; shift ;;
+	--kernel) image=$2; shift ;;
+	--tmo-mult) tmo_mult=$2; shift ;;
+	--kmemleak) kmemleak=1 ;;
+	--append) extra_append=$2; shift ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -52,11 +66,17 @@ die() {
 # --- the guest kernel and initramfs, cached per KVER -------------------
 cache=$root/build/cache/$kver
 mkdir -p "$cache"
-bz=/boot/vmlinuz-$kver
-[ -r "$bz" ] || die "no kernel image $bz (make deps KVER=$kver?)"
-kernel=$cache/vmlinux
-if [ ! -s "$kernel" ] || [ "$bz" -nt "$kernel" ]; then
-	"$root/tests/vm/vmlinux.sh" "$bz" "$kernel" > /dev/null || kernel=$bz
+if [ -n "$image" ]; then
+	# A kernel of our own (make test-debug): booted as it is.
+	[ -r "$image" ] || die "no kernel image $image"
+	kernel=$(realpath "$image")
+else
+	bz=/boot/vmlinuz-$kver
+	[ -r "$bz" ] || die "no kernel image $bz (make deps KVER=$kver?)"
+	kernel=$cache/vmlinux
+	if [ ! -s "$kernel" ] || [ "$bz" -nt "$kernel" ]; then
+		"$root/tests/vm/vmlinux.sh" "$bz" "$kernel" > /dev/null || kernel=$bz
+	fi
 fi
 initrd=$cache/initramfs.cpio
 if [ ! -s "$initrd" ] || [ "$root/tests/vm/init" -nt "$initrd" ] ||
@@ -79,12 +99,15 @@ ln -sfn "$run" "$outs/latest"
 	printf 'TSP_CASES=%q\n' "$cases"
 	printf 'TSP_TIMEOUT=%q\n' "$tmo"
 	printf 'KVER=%q\n' "$kver"
+	printf 'TSP_TMO_MULT=%q\n' "$tmo_mult"
+	printf 'TSP_KMEMLEAK=%q\n' "$kmemleak"
 } > "$out/guest.env"
 : > "$out/runner.log"
 
 append="console=ttyS0 loglevel=5 printk.devkmsg=on pci=noacpi cryptomgr.notests=1 panic=-1"
 append+=" mitigations=off rcupdate.rcu_cpu_stall_timeout=60"
 append+=" tsp_root=$root tsp_out=$out tsp_mode=$mode"
+[ -z "$extra_append" ] || append+=" $extra_append"
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
 	-nodefaults -no-user-config -display none -no-reboot
 	-kernel "$kernel" -initrd "$initrd" -append "$append"
