@@ -126,8 +126,8 @@ static int tsp_check_spliced(struct socket *sock)
  */
 static int tsp_snapshot_opts(struct tsp_session *s, int x)
 {
-	const struct tcp_sock *in = tcp_sk(s->sock[x]->sk);
-	const struct tcp_sock *out = tcp_sk(s->sock[!x]->sk);
+	const struct tcp_sock *in = tcp_sk(tsp_sock(s, x)->sk);
+	const struct tcp_sock *out = tcp_sk(tsp_sock(s, !x)->sk);
 	struct tsp_dir *d = &s->dir[x];
 
 	/* Timestamps on one connection only: dropped towards the peer that
@@ -135,8 +135,8 @@ static int tsp_snapshot_opts(struct tsp_session *s, int x)
 	 */
 	d->ts_in = in->rx_opt.tstamp_ok;
 	d->ts_out = out->rx_opt.tstamp_ok;
-	if (tsp_sock_usec_ts(s->sock[x]->sk) !=
-	    tsp_sock_usec_ts(s->sock[!x]->sk))
+	if (tsp_sock_usec_ts(tsp_sock(s, x)->sk) !=
+	    tsp_sock_usec_ts(tsp_sock(s, !x)->sk))
 		return -ENOPROTOOPT;
 	d->ws_in = in->rx_opt.wscale_ok ? in->rx_opt.snd_wscale : 0;
 	d->ws_out = out->rx_opt.wscale_ok ? out->rx_opt.rcv_wscale : 0;
@@ -151,18 +151,14 @@ static void tsp_fill_tuples(struct tsp_session *s)
 {
 	int i;
 
-	s->v6 = tsp_sock_v6(s->sock[0]->sk);
+	s->v6 = tsp_sock_v6(tsp_sock(s, 0)->sk);
 	for (i = 0; i < 2; i++) {
-		const struct inet_sock *inet = inet_sk(s->sock[i]->sk);
+		const struct inet_sock *inet = inet_sk(tsp_sock(s, i)->sk);
 
-		tsp_sock_addrs(s->sock[i]->sk, &s->local_addr[i],
-			       &s->peer_addr[i]);
-		s->peer_port[i] = inet->inet_dport;
-		s->local_port[i] = inet->inet_sport;
-		s->node[i].key.saddr = s->peer_addr[i];
-		s->node[i].key.daddr = s->local_addr[i];
-		s->node[i].key.sport = inet->inet_dport;
-		s->node[i].key.dport = inet->inet_sport;
+		tsp_sock_addrs(tsp_sock(s, i)->sk, &tsp_local_addr(s, i),
+			       &tsp_peer_addr(s, i));
+		tsp_peer_port(s, i) = inet->inet_dport;
+		tsp_local_port(s, i) = inet->inet_sport;
 	}
 }
 
@@ -224,8 +220,8 @@ static struct sk_buff *tsp_build_seg(struct tsp_session *s, int i,
 	th = skb_push(skb, thl);
 	skb_reset_transport_header(skb);
 	memset(th, 0, thl);
-	th->source = s->peer_port[i];
-	th->dest = s->local_port[i];
+	th->source = tsp_peer_port(s, i);
+	th->dest = tsp_local_port(s, i);
 	th->seq = htonl(seq);
 	th->ack_seq = htonl(tp->snd_una);
 	th->doff = thl / 4;
@@ -252,8 +248,8 @@ static struct sk_buff *tsp_build_seg(struct tsp_session *s, int i,
 		ip6->payload_len = htons(thl + len);
 		ip6->nexthdr = IPPROTO_TCP;
 		ip6->hop_limit = 64;
-		ip6->saddr = s->peer_addr[i];
-		ip6->daddr = s->local_addr[i];
+		ip6->saddr = tsp_peer_addr(s, i);
+		ip6->daddr = tsp_local_addr(s, i);
 		th->check = tcp_v6_check(thl + len, &ip6->saddr, &ip6->daddr,
 					 csum);
 		skb->protocol = htons(ETH_P_IPV6);
@@ -267,8 +263,8 @@ static struct sk_buff *tsp_build_seg(struct tsp_session *s, int i,
 		iph->frag_off = htons(IP_DF);
 		iph->ttl = 64;
 		iph->protocol = IPPROTO_TCP;
-		iph->saddr = s->peer_addr[i].s6_addr32[3];
-		iph->daddr = s->local_addr[i].s6_addr32[3];
+		iph->saddr = tsp_peer_addr(s, i).s6_addr32[3];
+		iph->daddr = tsp_local_addr(s, i).s6_addr32[3];
 		th->check = tcp_v4_check(thl + len, iph->saddr, iph->daddr,
 					 csum);
 		ip_send_check(iph);
@@ -326,7 +322,7 @@ static void tsp_wake(struct sock *sk)
  */
 static int tsp_cut(struct tsp_session *s)
 {
-	struct sock *sk[2] = { s->sock[0]->sk, s->sock[1]->sk };
+	struct sock *sk[2] = { tsp_sock(s, 0)->sk, tsp_sock(s, 1)->sk };
 	struct sk_buff_head ofo[2];
 	int i, err;
 
@@ -334,7 +330,7 @@ static int tsp_cut(struct tsp_session *s)
 	__skb_queue_head_init(&ofo[1]);
 	tsp_lock_pair(sk[0], sk[1]);
 	for (i = 0; i < 2; i++) {
-		err = tsp_check_sock(s->sock[i]);
+		err = tsp_check_sock(tsp_sock(s, i));
 		if (err)
 			goto out;
 	}
@@ -386,19 +382,21 @@ static int tsp_cut(struct tsp_session *s)
 		/* Held copies entirely before the cut were duplicates of
 		 * bytes the socket got anyway.
 		 */
-		skb_queue_walk_safe(&d->held, skb, tmp) {
+		list_for_each_entry_safe(skb, tmp, &d->held, list) {
 			struct tsp_pkt p;
 
 			if (tsp_parse(skb, &p) || !after(p.end_seq, d->cut)) {
-				__skb_unlink(skb, &d->held);
-				d->held_bytes -= skb->truesize;
+				tsp_held_del(d, skb);
 				kfree_skb(skb);
 			}
 		}
-		/* The socket's out-of-order bytes: older than any held copy. */
-		skb_queue_walk(&ofo[i], skb)
+		/* The socket's out-of-order bytes: older than any held copy,
+		 * so in front of them, in order.
+		 */
+		while ((skb = __skb_dequeue_tail(&ofo[i]))) {
 			d->held_bytes += skb->truesize;
-		skb_queue_splice_init(&ofo[i], &d->held);
+			list_add(&skb->list, &d->held);
+		}
 		if (sk[i]->sk_state == TCP_CLOSE_WAIT) {
 			d->pre_fin = true;
 			d->peer_fin = true;
@@ -424,7 +422,7 @@ out:
 /* Fix the splice point of dir[x] at the sink socket's write_seq. */
 static void tsp_set_fin_now(struct tsp_session *s, int x, bool shut)
 {
-	struct sock *sk = s->sock[!x]->sk;
+	struct sock *sk = tsp_sock(s, !x)->sk;
 	struct tsp_dir *d = &s->dir[x];
 	struct sk_buff_head out;
 
@@ -432,7 +430,7 @@ static void tsp_set_fin_now(struct tsp_session *s, int x, bool shut)
 		/* Peer x already finished: its end is a real FIN from the
 		 * sink socket, which the LOCAL_OUT hook lets out.
 		 */
-		kernel_sock_shutdown(s->sock[!x], SHUT_WR);
+		kernel_sock_shutdown(tsp_sock(s, !x), SHUT_WR);
 		return;
 	}
 	__skb_queue_head_init(&out);
@@ -474,7 +472,7 @@ static void tsp_set_fin_now(struct tsp_session *s, int x, bool shut)
  */
 static int tsp_move_unread(struct tsp_session *s, int x)
 {
-	struct socket *src = s->sock[x], *dst = s->sock[!x];
+	struct socket *src = tsp_sock(s, x), *dst = tsp_sock(s, !x);
 	size_t bufsz;
 	int err = 0;
 	void *buf;
@@ -540,11 +538,11 @@ void tsp_handoff_poll(struct tsp_session *s)
 		need = s->dir[x].phase == TSP_HOLD && !s->dir[x].fin_known &&
 		       !tsp_dead(s);
 		tsp_dbg(s->tn, 2,
-			"session %llu dir %d: phase %u pre_fin %d fin_known %d fin %u sink_una %u sink_fin %d held %u\n",
+			"session %llu dir %d: phase %u pre_fin %d fin_known %d fin %u sink_una %u sink_fin %d held %u B\n",
 			s->id, x, s->dir[x].phase, s->dir[x].pre_fin,
 			s->dir[x].fin_known, s->dir[x].fin,
 			s->dir[x].sink_una, s->dir[x].sink_fin,
-			skb_queue_len(&s->dir[x].held));
+			s->dir[x].held_bytes);
 		spin_unlock_bh(&s->lock);
 		if (need && file_count(s->file[!x]) == 1)
 			tsp_set_fin_now(s, x, false);
@@ -605,10 +603,8 @@ int tsp_splice_net(int fd_client, int fd_server, u32 flags,
 		goto out_put;
 	s->drained = flags & TCP_SPLICE_F_DRAINED;
 	s->uid = current_fsuid();
-	for (i = 0; i < 2; i++) {
-		s->sock[i] = sock[i];
+	for (i = 0; i < 2; i++)
 		s->file[i] = get_file(sock[i]->file);
-	}
 	tsp_fill_tuples(s);
 	for (i = 0; i < 2; i++) {
 		lock_sock(sock[i]->sk);

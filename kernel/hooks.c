@@ -43,10 +43,10 @@ static void tsp_fwd_params(struct tsp_session *s, int i,
 	const struct tsp_dir *d = &s->dir[i], *r = &s->dir[!i];
 	int o = !i;
 
-	rw->saddr = s->local_addr[o];
-	rw->daddr = s->peer_addr[o];	/* IPv4: v4-mapped */
-	rw->sport = s->local_port[o];
-	rw->dport = s->peer_port[o];
+	rw->saddr = tsp_local_addr(s, o);
+	rw->daddr = tsp_peer_addr(s, o);	/* IPv4: v4-mapped */
+	rw->sport = tsp_local_port(s, o);
+	rw->dport = tsp_peer_port(s, o);
 
 	if (d->phase == TSP_ACTIVE) {
 		rw->seq = p->seq + d->seq_delta;
@@ -56,12 +56,12 @@ static void tsp_fwd_params(struct tsp_session *s, int i,
 		 * as the sink socket would (its snd_nxt and its TS clock), as
 		 * its own segments still reach peer 1-i.
 		 */
-		u32 nxt = READ_ONCE(tcp_sk(s->sock[o]->sk)->snd_nxt);
+		u32 nxt = READ_ONCE(tcp_sk(tsp_sock(s, o)->sk)->snd_nxt);
 
 		if (d->fin_known && !d->pre_fin && after(nxt, d->fin))
 			nxt = d->fin;	/* its FIN was absorbed */
 		rw->seq = nxt;
-		rw->tsval = tsp_sock_ts_now(s->sock[o]->sk);
+		rw->tsval = tsp_sock_ts_now(tsp_sock(s, o)->sk);
 	}
 	if (r->phase == TSP_ACTIVE) {
 		rw->ack = p->ack - r->seq_delta;
@@ -74,7 +74,7 @@ static void tsp_fwd_params(struct tsp_session *s, int i,
 		/* Peer i has no timestamps; peer 1-i may: speak for the sink
 		 * socket (its clock, and an echo of peer 1-i's latest TSval).
 		 */
-		rw->tsval = tsp_sock_ts_now(s->sock[o]->sk);
+		rw->tsval = tsp_sock_ts_now(tsp_sock(s, o)->sk);
 		rw->tsecr = r->peer_tsval;
 	}
 	if (s->towards[o].ts_valid && before(rw->tsval, s->towards[o].ts_max))
@@ -196,7 +196,7 @@ void tsp_activate(struct tsp_session *s, int x, struct sk_buff_head *out)
 		/* Continue the sink socket's clock from now on: PAWS at the
 		 * sink peer compares against what that socket sent last.
 		 */
-		d->ts_delta = tsp_sock_ts_now(s->sock[!x]->sk) + 1 -
+		d->ts_delta = tsp_sock_ts_now(tsp_sock(s, !x)->sk) + 1 -
 			      d->peer_tsval;
 	d->phase = TSP_ACTIVE;
 	if (s->dir[!x].phase == TSP_ACTIVE || s->dir[!x].pre_fin)
@@ -204,7 +204,7 @@ void tsp_activate(struct tsp_session *s, int x, struct sk_buff_head *out)
 	tsp_dbg(s->tn, 1, "session %llu: direction %d active, delta %u\n",
 		s->id, x, d->seq_delta);
 
-	while ((skb = __skb_dequeue(&d->held))) {
+	while ((skb = tsp_held_pop(d))) {
 		if (tsp_parse(skb, &p) || tsp_fwd_one(s, x, skb, &p)) {
 			tsp_stat_inc(s->tn, TCP_SPLICE_STAT_DROP_NOMEM);
 			kfree_skb(skb);
@@ -212,7 +212,6 @@ void tsp_activate(struct tsp_session *s, int x, struct sk_buff_head *out)
 		}
 		__skb_queue_tail(out, skb);
 	}
-	d->held_bytes = 0;
 }
 
 /* Hold a copy of a segment of peer @i until its direction is active. */
@@ -230,8 +229,7 @@ static void tsp_hold(struct tsp_session *s, int i, struct sk_buff *skb)
 	nf_reset_ct(skb);
 	skb_dst_drop(skb);
 	skb->dev = NULL;	/* not refcounted; set again on output */
-	d->held_bytes += skb->truesize;
-	__skb_queue_tail(&d->held, skb);
+	tsp_held_add(d, skb);
 	tsp_stat_inc(tn, TCP_SPLICE_STAT_HELD);
 }
 
@@ -283,7 +281,7 @@ static unsigned int tsp_rx_syn(struct tsp_session *s, struct sk_buff *skb)
 		old = s->syn;
 		nf_reset_ct(skb);
 		skb_dst_drop(skb);
-		s->syn_iif = skb->dev->ifindex;
+		skb->skb_iif = skb->dev->ifindex;	/* for the replay */
 		skb->dev = NULL;
 		s->syn = skb;
 		tsp_session_end_soon(s);
@@ -410,7 +408,7 @@ static unsigned int tsp_rx(struct tsp_session *s, int i, struct sk_buff *skb,
 
 	/* What reaches socket i: its acknowledgment, never new bytes. */
 	{
-		struct sock *sk = s->sock[i]->sk;
+		struct sock *sk = tsp_sock(s, i)->sk;
 		u32 ack = p->ack;
 		u32 seq = old ? p->seq : READ_ONCE(tcp_sk(sk)->rcv_nxt);
 
@@ -546,7 +544,7 @@ static unsigned int tsp_tx_sock(struct tsp_session *s, int i,
 	struct tsp_dir *k = &s->dir[!i];	/* socket i is k's sink */
 	struct tsp_dir *src = &s->dir[i];	/* socket i is src's source */
 	struct tsp_towards *to = &s->towards[i];
-	struct sock *sk = s->sock[i]->sk;
+	struct sock *sk = tsp_sock(s, i)->sk;
 	struct tsp_net *tn = s->tn;
 	struct sk_buff_head actq;
 	bool pass;
@@ -650,68 +648,83 @@ static unsigned int tsp_local_out(void *priv, struct sk_buff *skb,
 	return tsp_tx_sock(s, side, skb, &p);
 }
 
-/* The route towards peer @o over IPv6 (a reference), cached in @cache. */
-static struct dst_entry *tsp_route6(struct tsp_session *s, int o,
-				    struct dst_cache *cache)
+/* A new route towards peer @o over IPv6 (a reference), and its cookie. */
+static struct dst_entry *tsp_route6_lookup(struct tsp_session *s, int o,
+					   u32 *cookie)
 {
-	struct sock *sk = s->sock[o]->sk;
+	struct sock *sk = tsp_sock(s, o)->sk;
 	struct flowi6 fl6 = {
 		.flowi6_oif = READ_ONCE(sk->sk_bound_dev_if),
 		.flowi6_mark = READ_ONCE(sk->sk_mark),
 		.flowi6_proto = IPPROTO_TCP,
 		.flowi6_uid = sk->sk_uid,
-		.daddr = s->peer_addr[o],
-		.saddr = s->local_addr[o],
-		.fl6_dport = s->peer_port[o],
-		.fl6_sport = s->local_port[o],
+		.daddr = tsp_peer_addr(s, o),
+		.saddr = tsp_local_addr(s, o),
+		.fl6_dport = tsp_peer_port(s, o),
+		.fl6_sport = tsp_local_port(s, o),
 	};
-	struct in6_addr saddr;
 	struct dst_entry *dst;
 
-	dst = dst_cache_get_ip6(cache, &saddr);
-	if (dst)
-		return dst;
 	dst = ip6_route_output(sock_net(sk), sk, &fl6);
 	if (dst->error) {
 		dst_release(dst);
 		return NULL;
 	}
-	dst_cache_set_ip6(cache, dst, &fl6.saddr);
+	*cookie = rt6_get_cookie(dst_rt6_info(dst));
 	return dst;
 }
 
-/* The route towards peer @o (a reference), cached in @cache. */
-static struct dst_entry *tsp_route(struct tsp_session *s, int o,
-				   struct dst_cache *cache)
+/* A new route towards peer @o over IPv4 (a reference). */
+static struct dst_entry *tsp_route4_lookup(struct tsp_session *s, int o)
 {
-	struct sock *sk = s->sock[o]->sk;
+	struct sock *sk = tsp_sock(s, o)->sk;
 	struct flowi4 fl4 = {};
 	struct rtable *rt;
-	__be32 saddr;
 
-	if (s->v6)
-		return tsp_route6(s, o, cache);
-	rt = dst_cache_get_ip4(cache, &saddr);
-	if (rt)
-		return &rt->dst;
 	flowi4_init_output(&fl4, READ_ONCE(sk->sk_bound_dev_if),
 			   READ_ONCE(sk->sk_mark), ip_sock_rt_tos(sk),
 			   RT_SCOPE_UNIVERSE, IPPROTO_TCP, 0,
-			   s->peer_addr[o].s6_addr32[3],
-			   s->local_addr[o].s6_addr32[3],
-			   s->peer_port[o], s->local_port[o], sk->sk_uid);
+			   tsp_peer_addr(s, o).s6_addr32[3],
+			   tsp_local_addr(s, o).s6_addr32[3],
+			   tsp_peer_port(s, o), tsp_local_port(s, o), sk->sk_uid);
 	rt = ip_route_output_key(sock_net(sk), &fl4);
 	if (IS_ERR(rt))
 		return NULL;
-	dst_cache_set_ip4(cache, &rt->dst, fl4.saddr);
 	return &rt->dst;
+}
+
+/*
+ * The route towards peer @o, a reference for the caller.  The session
+ * keeps the last one found (dir[!o].dst) for as long as dst_check() finds
+ * it valid: one slot per direction rather than a per-CPU dst_cache, as a
+ * session is small and its packets take s->lock anyway.  Caller holds
+ * s->lock.
+ */
+static struct dst_entry *tsp_route(struct tsp_session *s, int o)
+{
+	struct tsp_dir *d = &s->dir[!o];
+	struct dst_entry *dst = d->dst;
+
+	if (dst && !dst_check(dst, d->dst_cookie)) {
+		dst_release(dst);
+		d->dst = NULL;
+		dst = NULL;
+	}
+	if (!dst) {
+		dst = s->v6 ? tsp_route6_lookup(s, o, &d->dst_cookie) :
+			      tsp_route4_lookup(s, o);
+		if (!dst)
+			return NULL;
+		d->dst = dst;		/* the session's reference */
+	}
+	dst_hold(dst);
+	return dst;
 }
 
 /* Send translated segments towards peer @o, outside s->lock. */
 void tsp_xmit_queue(struct tsp_session *s, int o, struct sk_buff_head *q)
 {
-	struct tsp_dir *d = &s->dir[!o];	/* segments from peer 1-o */
-	struct sock *sk = s->sock[o]->sk;
+	struct sock *sk = tsp_sock(s, o)->sk;
 	struct net *net = sock_net(sk);
 	struct dst_entry *dst;
 	struct sk_buff *skb;
@@ -719,7 +732,9 @@ void tsp_xmit_queue(struct tsp_session *s, int o, struct sk_buff_head *q)
 	if (skb_queue_empty(q))
 		return;
 	local_bh_disable();
-	dst = tsp_route(s, o, &d->dst);
+	spin_lock(&s->lock);
+	dst = tsp_route(s, o);
+	spin_unlock(&s->lock);
 	if (!dst) {
 		tsp_stat_add(s->tn, TCP_SPLICE_STAT_DROP_NO_ROUTE,
 			     skb_queue_len(q));

@@ -93,7 +93,7 @@ static int __init tsp_init(void)
 {
 	int err;
 
-	err = tsp_wq_init();
+	err = tsp_sessions_init();
 	if (err)
 		return err;
 	err = register_pernet_subsys(&tsp_net_ops);
@@ -113,7 +113,7 @@ err_netlink:
 err_pernet:
 	unregister_pernet_subsys(&tsp_net_ops);
 err_wq:
-	tsp_wq_exit();
+	tsp_sessions_exit();
 	return err;
 }
 
@@ -123,7 +123,7 @@ static void __exit tsp_exit(void)
 	tsp_netlink_exit();
 	unregister_pernet_subsys(&tsp_net_ops);
 	rcu_barrier();		/* session frees queued with call_rcu */
-	tsp_wq_exit();
+	tsp_sessions_exit();
 	pr_info("tcp_splice: unloaded\n");
 }
 

@@ -89,8 +89,8 @@ static bool tsp_nl_match(const struct tsp_session *s,
 		bool hit = false;
 
 		for (i = 0; i < 2; i++)
-			hit |= ipv6_addr_equal(&s->peer_addr[i], &f->addr) ||
-			       ipv6_addr_equal(&s->local_addr[i], &f->addr);
+			hit |= ipv6_addr_equal(&tsp_peer_addr(s, i), &f->addr) ||
+			       ipv6_addr_equal(&tsp_local_addr(s, i), &f->addr);
 		if (!hit)
 			return false;
 	}
@@ -98,8 +98,8 @@ static bool tsp_nl_match(const struct tsp_session *s,
 		bool hit = false;
 
 		for (i = 0; i < 2; i++)
-			hit |= s->peer_port[i] == f->port ||
-			       s->local_port[i] == f->port;
+			hit |= tsp_peer_port(s, i) == f->port ||
+			       tsp_local_port(s, i) == f->port;
 		if (!hit)
 			return false;
 	}
@@ -127,8 +127,8 @@ static int tsp_nl_put_addrs(struct sk_buff *msg, const struct tsp_session *s)
 		TCP_SPLICE_A_PROXY_ADDR6_B, TCP_SPLICE_A_SERVER_ADDR6,
 	};
 	const struct in6_addr *a[4] = {
-		&s->peer_addr[0], &s->local_addr[0],
-		&s->local_addr[1], &s->peer_addr[1],
+		&tsp_peer_addr(s, 0), &tsp_local_addr(s, 0),
+		&tsp_local_addr(s, 1), &tsp_peer_addr(s, 1),
 	};
 	int i;
 
@@ -148,12 +148,12 @@ static int tsp_nl_put_session(struct sk_buff *msg, struct tsp_session *s)
 	if (nla_put_u64_64bit(msg, TCP_SPLICE_A_SESSION_ID, s->id,
 			      TCP_SPLICE_A_PAD) ||
 	    tsp_nl_put_addrs(msg, s) ||
-	    nla_put_u16(msg, TCP_SPLICE_A_CLIENT_PORT, ntohs(s->peer_port[0])) ||
+	    nla_put_u16(msg, TCP_SPLICE_A_CLIENT_PORT, ntohs(tsp_peer_port(s, 0))) ||
 	    nla_put_u16(msg, TCP_SPLICE_A_PROXY_PORT_A,
-			ntohs(s->local_port[0])) ||
+			ntohs(tsp_local_port(s, 0))) ||
 	    nla_put_u16(msg, TCP_SPLICE_A_PROXY_PORT_B,
-			ntohs(s->local_port[1])) ||
-	    nla_put_u16(msg, TCP_SPLICE_A_SERVER_PORT, ntohs(s->peer_port[1])) ||
+			ntohs(tsp_local_port(s, 1))) ||
+	    nla_put_u16(msg, TCP_SPLICE_A_SERVER_PORT, ntohs(tsp_peer_port(s, 1))) ||
 	    nla_put_u8(msg, TCP_SPLICE_A_STATE, s->state) ||
 	    nla_put_u32(msg, TCP_SPLICE_A_EXPIRES,
 			left > 0 ? DIV_ROUND_UP(left, HZ) : 0) ||

@@ -61,14 +61,14 @@ static int tsp_conn_show(struct seq_file *seq, void *v)
 	s = list_entry(v, struct tsp_session, list);
 	if (s->v6)
 		return SEQ_SKIP;
-	cv.from_ip = ntohl(s->peer_addr[0].s6_addr32[3]);
-	cv.from_port = ntohs(s->peer_port[0]);
-	cv.to_ip = ntohl(s->local_addr[0].s6_addr32[3]);
-	cv.to_port = ntohs(s->local_port[0]);
-	cv.local_ip = ntohl(s->local_addr[1].s6_addr32[3]);
-	cv.local_port = ntohs(s->local_port[1]);
-	cv.dest_ip = ntohl(s->peer_addr[1].s6_addr32[3]);
-	cv.dest_port = ntohs(s->peer_port[1]);
+	cv.from_ip = ntohl(tsp_peer_addr(s, 0).s6_addr32[3]);
+	cv.from_port = ntohs(tsp_peer_port(s, 0));
+	cv.to_ip = ntohl(tsp_local_addr(s, 0).s6_addr32[3]);
+	cv.to_port = ntohs(tsp_local_port(s, 0));
+	cv.local_ip = ntohl(tsp_local_addr(s, 1).s6_addr32[3]);
+	cv.local_port = ntohs(tsp_local_port(s, 1));
+	cv.dest_ip = ntohl(tsp_peer_addr(s, 1).s6_addr32[3]);
+	cv.dest_port = ntohs(tsp_peer_port(s, 1));
 	cv.state = tsp_state_name(READ_ONCE(s->state));
 	cv.expires = tsp_conn_expires(s);
 	tsp_fmt_conn(line, sizeof(line), &cv);
@@ -90,14 +90,14 @@ static int tsp_conn6_show(struct seq_file *seq, void *v)
 	s = list_entry(v, struct tsp_session, list);
 	if (!s->v6)
 		return SEQ_SKIP;
-	cv.ip[0] = s->peer_addr[0].s6_addr;
-	cv.ip[1] = s->local_addr[0].s6_addr;
-	cv.ip[2] = s->local_addr[1].s6_addr;
-	cv.ip[3] = s->peer_addr[1].s6_addr;
-	cv.port[0] = ntohs(s->peer_port[0]);
-	cv.port[1] = ntohs(s->local_port[0]);
-	cv.port[2] = ntohs(s->local_port[1]);
-	cv.port[3] = ntohs(s->peer_port[1]);
+	cv.ip[0] = tsp_peer_addr(s, 0).s6_addr;
+	cv.ip[1] = tsp_local_addr(s, 0).s6_addr;
+	cv.ip[2] = tsp_local_addr(s, 1).s6_addr;
+	cv.ip[3] = tsp_peer_addr(s, 1).s6_addr;
+	cv.port[0] = ntohs(tsp_peer_port(s, 0));
+	cv.port[1] = ntohs(tsp_local_port(s, 0));
+	cv.port[2] = ntohs(tsp_local_port(s, 1));
+	cv.port[3] = ntohs(tsp_peer_port(s, 1));
 	cv.state = tsp_state_name(READ_ONCE(s->state));
 	cv.expires = tsp_conn_expires(s);
 	tsp_fmt_conn6(line, sizeof(line), &cv);

@@ -24,6 +24,7 @@
 #include "session.h"
 
 static struct workqueue_struct *tsp_wq;
+static struct kmem_cache *tsp_session_cachep;
 static atomic64_t tsp_next_id = ATOMIC64_INIT(0);
 
 const struct rhashtable_params tsp_rht_params = {
@@ -110,13 +111,11 @@ struct tsp_session *tsp_session_alloc(struct tsp_net *tn)
 	struct tsp_session *s;
 	int i;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	s = kmem_cache_zalloc(tsp_session_cachep, GFP_KERNEL);
 	if (!s)
 		return NULL;
 	for (i = 0; i < 2; i++) {
-		if (dst_cache_init(&s->dir[i].dst, GFP_KERNEL))
-			goto err;
-		skb_queue_head_init(&s->dir[i].held);
+		INIT_LIST_HEAD(&s->dir[i].held);
 		s->node[i].side = i;
 	}
 	s->tn = tn;
@@ -129,11 +128,6 @@ struct tsp_session *tsp_session_alloc(struct tsp_net *tn)
 	s->created = jiffies;
 	tsp_session_set_state(s, TCP_SPLICE_S_ESTABLISHED);
 	return s;
-err:
-	while (--i >= 0)
-		dst_cache_destroy(&s->dir[i].dst);
-	kfree(s);
-	return NULL;
 }
 
 /* Publish @s: both tuples in the table, the session in the list. */
@@ -176,12 +170,12 @@ static void tsp_session_free_rcu(struct rcu_head *head)
 
 	kfree_skb(s->syn);
 	for (i = 0; i < 2; i++) {
-		skb_queue_purge(&s->dir[i].held);
-		dst_cache_destroy(&s->dir[i].dst);
+		tsp_held_purge(&s->dir[i]);
+		dst_release(s->dir[i].dst);
 		if (s->file[i])
 			fput(s->file[i]);
 	}
-	kfree(s);
+	kmem_cache_free(tsp_session_cachep, s);
 }
 
 void tsp_session_put(struct tsp_session *s)
@@ -234,8 +228,8 @@ static void tsp_send_rst(struct tsp_session *s, int o, u32 seq, u32 ack)
 	th = skb_push(skb, sizeof(*th));
 	skb_reset_transport_header(skb);
 	memset(th, 0, sizeof(*th));
-	th->source = s->local_port[o];
-	th->dest = s->peer_port[o];
+	th->source = tsp_local_port(s, o);
+	th->dest = tsp_peer_port(s, o);
 	th->seq = htonl(seq);
 	th->ack_seq = htonl(ack);
 	th->doff = sizeof(*th) / 4;
@@ -249,8 +243,8 @@ static void tsp_send_rst(struct tsp_session *s, int o, u32 seq, u32 ack)
 		ip6->version = 6;
 		ip6->payload_len = htons(sizeof(*th));
 		ip6->nexthdr = IPPROTO_TCP;
-		ip6->saddr = s->local_addr[o];
-		ip6->daddr = s->peer_addr[o];
+		ip6->saddr = tsp_local_addr(s, o);
+		ip6->daddr = tsp_peer_addr(s, o);
 		th->check = tcp_v6_check(sizeof(*th), &ip6->saddr, &ip6->daddr,
 					 csum_partial(th, sizeof(*th), 0));
 	} else {
@@ -262,8 +256,8 @@ static void tsp_send_rst(struct tsp_session *s, int o, u32 seq, u32 ack)
 		iph->tot_len = htons(skb->len);
 		iph->frag_off = htons(IP_DF);
 		iph->protocol = IPPROTO_TCP;
-		iph->saddr = s->local_addr[o].s6_addr32[3];
-		iph->daddr = s->peer_addr[o].s6_addr32[3];
+		iph->saddr = tsp_local_addr(s, o).s6_addr32[3];
+		iph->daddr = tsp_peer_addr(s, o).s6_addr32[3];
 		th->check = tcp_v4_check(sizeof(*th), iph->saddr, iph->daddr,
 					 csum_partial(th, sizeof(*th), 0));
 		ip_send_check(iph);
@@ -284,7 +278,7 @@ static void tsp_reset_peers(struct tsp_session *s)
 	for (o = 0; o < 2; o++) {
 		struct tsp_dir *in = &s->dir[!o];	/* towards peer o */
 		struct tsp_dir *from = &s->dir[o];	/* from peer o */
-		u32 nxt = READ_ONCE(tcp_sk(s->sock[o]->sk)->snd_nxt);
+		u32 nxt = READ_ONCE(tcp_sk(tsp_sock(s, o)->sk)->snd_nxt);
 
 		if (in->fin_known && after(nxt, in->fin))
 			nxt = in->fin;
@@ -332,7 +326,7 @@ static void tsp_session_replay_syn(struct tsp_session *s)
 	spin_unlock_bh(&s->lock);
 	if (!skb)
 		return;
-	dev = dev_get_by_index(sock_net(s->sock[0]->sk), s->syn_iif);
+	dev = dev_get_by_index(sock_net(tsp_sock(s, 0)->sk), skb->skb_iif);
 	if (!dev) {
 		kfree_skb(skb);
 		return;
@@ -354,6 +348,12 @@ void tsp_session_destroy(struct tsp_session *s, enum tsp_end_reason why,
 
 	if (!tsp_session_unlink(s))
 		return;
+	/* A handler that found the session alive under s->lock may be
+	 * re-arming its timer (tsp_session_set_state): let it finish; the
+	 * next ones see TSP_F_DEAD.
+	 */
+	spin_lock_bh(&s->lock);
+	spin_unlock_bh(&s->lock);
 	del_timer_sync(&s->timer);
 	if (!from_work && cancel_work_sync(&s->work))
 		tsp_session_put(s);	/* the queued work's reference */
@@ -377,10 +377,9 @@ void tsp_session_destroy(struct tsp_session *s, enum tsp_end_reason why,
 	 */
 	for (i = 0; i < 2; i++) {
 		spin_lock_bh(&s->lock);
-		__skb_queue_purge(&s->dir[i].held);
-		s->dir[i].held_bytes = 0;
+		tsp_held_purge(&s->dir[i]);
 		spin_unlock_bh(&s->lock);
-		tsp_release_sock(s->sock[i]->sk);
+		tsp_release_sock(tsp_sock(s, i)->sk);
 	}
 	tsp_session_replay_syn(s);
 	tsp_session_put(s);
@@ -522,13 +521,24 @@ void tsp_table_destroy(struct tsp_net *tn)
 	rhashtable_destroy(&tn->table);
 }
 
-int tsp_wq_init(void)
+/* Module-wide: the sessions' workqueue and their slab cache. */
+int tsp_sessions_init(void)
 {
 	tsp_wq = alloc_workqueue("tcp_splice", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
-	return tsp_wq ? 0 : -ENOMEM;
+	if (!tsp_wq)
+		return -ENOMEM;
+	/* Not cache-line aligned: 512 B objects, eight to a page. */
+	tsp_session_cachep = KMEM_CACHE(tsp_session, 0);
+	if (!tsp_session_cachep) {
+		destroy_workqueue(tsp_wq);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
-void tsp_wq_exit(void)
+/* After rcu_barrier(): no session is left to free. */
+void tsp_sessions_exit(void)
 {
 	destroy_workqueue(tsp_wq);
+	kmem_cache_destroy(tsp_session_cachep);
 }

@@ -9,8 +9,9 @@
  * Side 0 is connection A (socket a, peer C); side 1 is connection B
  * (socket b, peer S).  dir[i] describes the segments that arrive from
  * peer i and leave towards peer 1-i: they carry peer i's data (whose
- * "source" socket is sock[i] and "sink" socket is sock[1-i]) and peer i's
- * acknowledgments of the data flowing the other way (dir[1-i]).
+ * "source" socket is tsp_sock(s, i) and "sink" socket tsp_sock(s, 1-i))
+ * and peer i's acknowledgments of the data flowing the other way
+ * (dir[1-i]).
  *
  * Handoff of one direction (see Documentation/design.rst):
  *   CUTTING  the session is in the table but the cut is not fixed yet:
@@ -33,7 +34,7 @@
 #include <linux/skbuff.h>
 #include <linux/timer.h>
 #include <linux/workqueue.h>
-#include <net/dst_cache.h>
+#include <net/dst.h>
 #include <net/tcp.h>
 #include <linux/tcp_splice.h>
 
@@ -58,6 +59,18 @@ struct tsp_node {
 
 extern const struct rhashtable_params tsp_rht_params;
 
+/*
+ * The addresses and ports of connection @i (IPv4: v4-mapped), kept once:
+ * in the key of segments arriving from peer i.
+ */
+/* The proxy's socket of connection @i (a socket file's private_data). */
+#define tsp_sock(s, i)		((struct socket *)(s)->file[i]->private_data)
+
+#define tsp_peer_addr(s, i)	((s)->node[i].key.saddr)
+#define tsp_local_addr(s, i)	((s)->node[i].key.daddr)
+#define tsp_peer_port(s, i)	((s)->node[i].key.sport)
+#define tsp_local_port(s, i)	((s)->node[i].key.dport)
+
 enum tsp_phase {
 	TSP_CUTTING,
 	TSP_HOLD,
@@ -76,9 +89,9 @@ enum tsp_end_reason {
 /**
  * struct tsp_dir - segments from peer i towards peer 1-i
  *
- * Every field is protected by the session's @lock, except @dst (per-CPU,
- * used with BHs disabled) and the options snapshot (@ws_in .. @mss_out),
- * which is written once before the session is published.
+ * Every field is protected by the session's @lock, except the options
+ * snapshot (@ws_in .. @seg_out), which is written once before the session
+ * is published.
  *
  * @phase:	CUTTING/HOLD/ACTIVE of peer i's data (see above).
  * @cut:	first byte of peer i's stream the module forwards (sequence
@@ -124,8 +137,9 @@ struct tsp_dir {
 	u32 win_offer;
 	u32 sent_nxt;
 	u32 peer_fin_seq;
-	struct sk_buff_head held;
+	u32 dst_cookie;	/* validity of @dst (IPv6 fib serial number) */
 	u32 held_bytes;
+	struct list_head held;	/* of skb->list; see tsp_held_*() */
 	u64 pkts;
 	u64 bytes;
 
@@ -137,7 +151,7 @@ struct tsp_dir {
 	bool sack_out;	/* connection 1-i negotiated SACK */
 	u16 seg_out;	/* max TCP payload + options towards peer 1-i */
 
-	struct dst_cache dst;	/* route towards peer 1-i */
+	struct dst_entry *dst;	/* route towards peer 1-i (a reference) */
 };
 
 /**
@@ -180,8 +194,8 @@ struct tsp_towards {
  * socket's BH lock held by TCP output) -> @lock.  Never take a socket
  * lock or transmit while holding @lock.
  *
- * @sock/@file:	the proxy's sockets and a reference on their files,
- *		held until teardown: this keeps the 4-tuples reserved
+ * @file:	a reference on the files of the proxy's sockets, held until
+ *		the session is freed: this keeps the 4-tuples reserved
  *		whatever the proxy does with its descriptors.
  */
 struct tsp_session {
@@ -192,16 +206,13 @@ struct tsp_session {
 	refcount_t ref;
 	spinlock_t lock;		/* see "Locking" above */
 	unsigned long flags;		/* TSP_F_* bits, atomic */
-	bool drained;
 	kuid_t uid;			/* creator, for netlink visibility */
-
-	struct socket *sock[2];
-	struct file *file[2];
+	bool drained;
 	bool v6;			/* both connections are IPv6 */
-	struct in6_addr peer_addr[2];	/* IPv4: v4-mapped */
-	struct in6_addr local_addr[2];
-	__be16 peer_port[2];
-	__be16 local_port[2];
+	u8 state;			/* enum tcp_splice_state */
+	u8 reason;			/* enum tsp_end_reason */
+
+	struct file *file[2];		/* of the proxy's sockets: tsp_sock() */
 
 	struct tsp_dir dir[2];
 
@@ -210,13 +221,11 @@ struct tsp_session {
 	/*
 	 * A peer's SYN that reuses a tuple of this finished session (see
 	 * tsp_rx_syn): given to the stack once the old sockets are gone.
-	 * Under @lock; skb->dev is NULL while parked here.
+	 * Under @lock; skb->dev is NULL while parked here, skb->skb_iif
+	 * names the interface it came in on.
 	 */
 	struct sk_buff *syn;
-	int syn_iif;
 
-	u8 state;			/* enum tcp_splice_state */
-	u8 reason;			/* enum tsp_end_reason */
 	unsigned long expires;		/* jiffies; READ_ONCE outside @lock */
 	unsigned long created;
 	struct timer_list timer;
@@ -246,8 +255,8 @@ struct tsp_session *tsp_lookup(struct tsp_net *tn, const struct tsp_key *k,
 			       u8 *side);
 const char *tsp_state_name(u8 state);
 unsigned int tsp_state_timeout(struct tsp_net *tn, u8 state);
-int tsp_wq_init(void);
-void tsp_wq_exit(void);
+int tsp_sessions_init(void);
+void tsp_sessions_exit(void);
 
 /* handoff.c */
 int tsp_splice_net(int fd_client, int fd_server, u32 flags,
@@ -270,6 +279,41 @@ void tsp_nl_event_locked(struct tsp_session *s, u8 cmd);
 /* hooks.c: transmit what the packet path or the handoff produced */
 void tsp_xmit_queue(struct tsp_session *s, int out_side,
 		    struct sk_buff_head *q);
+
+/*
+ * The hold queue of a direction: a bare list (the session's lock guards
+ * it, an sk_buff_head would carry a lock and a length of its own), with
+ * its truesize in @held_bytes.  Caller holds s->lock.
+ */
+static inline void tsp_held_add(struct tsp_dir *d, struct sk_buff *skb)
+{
+	d->held_bytes += skb->truesize;
+	list_add_tail(&skb->list, &d->held);
+}
+
+static inline void tsp_held_del(struct tsp_dir *d, struct sk_buff *skb)
+{
+	d->held_bytes -= skb->truesize;
+	skb_list_del_init(skb);
+}
+
+static inline struct sk_buff *tsp_held_pop(struct tsp_dir *d)
+{
+	struct sk_buff *skb = list_first_entry_or_null(&d->held,
+						       struct sk_buff, list);
+
+	if (skb)
+		tsp_held_del(d, skb);
+	return skb;
+}
+
+static inline void tsp_held_purge(struct tsp_dir *d)
+{
+	struct sk_buff *skb;
+
+	while ((skb = tsp_held_pop(d)))
+		kfree_skb(skb);
+}
 
 /* May dir[x] start flowing?  Caller holds s->lock. */
 static inline bool tsp_can_activate(const struct tsp_session *s, int x)

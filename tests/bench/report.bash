@@ -237,11 +237,12 @@ EOF
 		echo "## Scale: idle spliced sessions"
 		echo
 		echo "switchd in kernel mode, tsb_idle holding N idle connections (each one spliced);"
-		echo "kernel memory from /proc/slabinfo (active objects × object size, every cache) and"
+		echo "kernel memory from /proc/slabinfo (active objects × object size, every cache),"
+		echo "the module's session cache (/sys/kernel/slab/tsp_session: objects × slab size) and"
 		echo "Percpu (/proc/meminfo), after minus before, per session; one download of"
 		echo "$(meta bulk_size)iB through switchd-kernel alone and amid the sessions."
 		echo
-		echo "| sessions | set up in s | slab+percpu B/session | kmalloc-1k B/session | percpu B/session | TCP slab B/session | Mbit/s alone | Mbit/s amid | ratio |"
+		echo "| sessions | set up in s | slab+percpu B/session | session cache B/session | percpu B/session | TCP slab B/session | Mbit/s alone | Mbit/s amid | ratio |"
 		echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		awk -F'\t' 'NR > 1 { printf "| %s | %s | %s | %s | %s | %s | %s (%s) | %s (%s) | %s |\n", $1, $2, $3, $4, $5, $6, $7, $10, $8, $11, $9 }' bench-scale.tsv
 		echo
@@ -275,7 +276,7 @@ EOF
 		a = q(rps["switchd-auto", "1K"], rps["haproxy-copy", "1K"])
 		printf "| request rate at 1 KiB, switchd-auto ≥ haproxy-copy | %s | |\n", a < 0 ? "not measured" : sprintf("%.2f× %s", a, ok(a >= 1))
 		if (scale_n) {
-			printf "| ≤ 512 B of module memory per session (%d sessions; kmalloc-1k + percpu growth, where tcp_splice'"'"'s session lives) | %d B %s (all kernel slab + percpu growth incl. the 4 sockets: %d B) | |\n", scale_n, scale_k + scale_p, ok(scale_k + scale_p <= 512), scale_b
+			printf "| ≤ 512 B of module memory per session (%d sessions; growth of the tsp_session slab cache + percpu) | %d B %s (all kernel slab + percpu growth incl. the 4 sockets: %d B) | |\n", scale_n, scale_k + scale_p, ok(scale_k + scale_p <= 512), scale_b
 			printf "| throughput amid %d idle sessions ≥ 0.9 × alone (100 000 not attempted) | %.2f× %s | |\n", scale_n, scale_r, ok(scale_r >= 0.9)
 		} else
 			print "| ≤ 512 B of module memory per session; throughput at 100 000 sessions ≥ 0.9 × at one | not measured | |"

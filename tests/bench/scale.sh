@@ -68,10 +68,15 @@ active() {
 }
 
 # slab_snap FILE: "cache bytes" (active objects x object size) per cache,
-# then Percpu (bytes) from /proc/meminfo.
+# then Percpu (bytes) from /proc/meminfo, then the module's session cache
+# (objects x slab_size from /sys/kernel/slab/tsp_session: with slab merging
+# on, as in Debian's kernels, that is the merged cache it lives in).
 slab_snap() {
+	local d=/sys/kernel/slab/tsp_session
 	awk 'NR > 2 { print $1, $2 * $4 }' /proc/slabinfo > "$1"
 	awk '$1 == "Percpu:" { print "Percpu", $2 * 1024 }' /proc/meminfo >> "$1"
+	[ -r $d/objects ] && echo "tsp_session $(($(cut -d' ' -f1 $d/objects) * $(cat $d/slab_size)))" >> "$1"
+	return 0
 }
 
 # dl TAG: one download through switchd-kernel; prints Mbit/s
@@ -112,16 +117,16 @@ awk -v n="$got" 'FNR == NR { a[$1] = $2; next } { d = $2 - a[$1]; if (d != 0) pr
 	printf 'cache\tdelta_bytes\tbytes_per_session\n'
 	cat slab.delta
 } > "$TSP_OUT/bench-scale-slab.tsv"
-total=$(awk -F'\t' '{ s += $2 } END { print s + 0 }' slab.delta)
-kmalloc1k=$(awk -F'\t' '$1 == "kmalloc-1k" || $1 == "kmalloc-1024" { print $2 }' slab.delta)
+total=$(awk -F'\t' '$1 != "tsp_session" { s += $2 } END { print s + 0 }' slab.delta)
+sesscache=$(awk -F'\t' '$1 == "tsp_session" { print $2 }' slab.delta)
 percpu=$(awk -F'\t' '$1 == "Percpu" { print $2 }' slab.delta)
 tcp=$(awk -F'\t' '$1 == "TCP" { print $2 }' slab.delta)
 ma=$(median "${alone[@]}") mm=$(median "${amid[@]}")
 {
-	printf 'sessions\tsetup_s\tslab_and_percpu_bytes_per_session\tkmalloc_1k_bytes_per_session\tpercpu_bytes_per_session\tTCP_slab_bytes_per_session\tmbps_alone\tmbps_amid\tratio\trounds_alone\trounds_amid\n'
+	printf 'sessions\tsetup_s\tslab_and_percpu_bytes_per_session\tsession_cache_bytes_per_session\tpercpu_bytes_per_session\tTCP_slab_bytes_per_session\tmbps_alone\tmbps_amid\tratio\trounds_alone\trounds_amid\n'
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$got" "$t_setup" \
 		"$(awk -v t="$total" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
-		"$(awk -v t="${kmalloc1k:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
+		"$(awk -v t="${sesscache:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$(awk -v t="${percpu:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$(awk -v t="${tcp:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$ma" "$mm" "$(awk -v a="$ma" -v b="$mm" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }')" \
