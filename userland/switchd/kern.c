@@ -440,6 +440,9 @@ static struct kpend *tab_find(uint64_t id)
 
 static uint32_t poll_gen;
 
+#define SWEEP_FULL_S 30		/* dump period while events are healthy */
+static unsigned int sweeps_quiet;	/* sweeps since the last dump */
+
 static int on_dump(const struct tsp_session_info *si, void *arg)
 {
 	struct kpend *k = tab_find(si->id);
@@ -459,8 +462,12 @@ static int on_dump(const struct tsp_session_info *si, void *arg)
 
 /*
  * Once a second while sessions are in the kernel: read the pending
- * events, then dump the sessions (one netlink request): a session in
- * TIME_WAIT is logged now rather than when its record expires.  A dump
+ * events.  The dump of the sessions (one netlink request, but a message
+ * per session in the module's table) is the safety net for events that
+ * did not arrive: every second once events were lost or are off, else
+ * every SWEEP_FULL_S seconds, so that thousands of long-lived sessions
+ * do not cost a full table walk a second.  A session in TIME_WAIT is
+ * logged from the dump rather than when its record expires.  A dump
  * taken while the module's table changes may miss entries, so a session
  * missing from it (events lost, or a hash table walk restarted) is looked
  * up by id, and declared gone ("unknown") only if it is still unknown to
@@ -475,6 +482,9 @@ void kern_sweep(void)
 		return;
 	if (W.events_ok)
 		kern_events_read();
+	if (W.events_ok && !events_lost && ++sweeps_quiet < SWEEP_FULL_S)
+		return;
+	sweeps_quiet = 0;
 	poll_gen++;
 	if (tsp_dump(evh, NULL, on_dump, NULL) < 0)
 		return;
