@@ -176,7 +176,7 @@ debug-kernel:
 	@TSP_DEPS_DEBUG=1 tests/vm/deps.sh
 	@tests/vm/debug-kernel.sh
 _test-debug: all
-	@tests/vm/run.sh --kver $(KVER) --kernel $(KDIR)/vmlinux --ko $(KO) --tests '$(TESTS)' \
+	@tests/vm/run.sh --kver $(KVER) --kernel $(KDIR)/arch/x86/boot/bzImage --ko $(KO) --tests '$(TESTS)' \
 		--timeout $(DEBUG_TIMEOUT) --mem $(DEBUG_MEM) --tmo-mult $(DEBUG_TMO_MULT) --kmemleak \
 		--append 'rcupdate.rcu_cpu_stall_timeout=120'
 

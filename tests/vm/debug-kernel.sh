@@ -8,7 +8,7 @@
 #
 # Work tree: build/cache/debug-kernel/ (the source extracted in src/, the
 # kbuild output in obj/ = the KDIR to build tcp_splice.ko against; the
-# bootable ELF is obj/vmlinux).  Resumable: an interrupted run continues
+# image to boot is obj/arch/x86/boot/bzImage).  Resumable: an interrupted run continues
 # where make stopped; a finished build with the same config fragment is
 # reused without calling make.  Then the release's /lib/modules/<release>/
 # (modules.builtin, modules.dep, ...) is installed on the host root, which
@@ -32,7 +32,7 @@ die() { echo "debug-kernel: $*" >&2; exit 1; }
 sum=$(cat "$frag" <(echo "$tarball") | sha256sum | cut -c1-16)
 
 finished() {
-	[ -s "$obj/vmlinux" ] && [ -f "$obj/.tsp-built" ] && [ "$(cat "$obj/.tsp-built")" = "$sum" ]
+	[ -s "$obj/arch/x86/boot/bzImage" ] && [ -f "$obj/.tsp-built" ] && [ "$(cat "$obj/.tsp-built")" = "$sum" ]
 }
 if [ "${1:-}" = --print ]; then
 	finished || exit 1
@@ -104,7 +104,7 @@ if ! finished; then
 	log "building in ${obj#"$root"/} (nice -n 19, -j$jobs; log ${obj#"$root"/}/build.log)"
 	t0=$(date +%s)
 	rc=0
-	nice -n 19 make -C "$src" O="$obj" -j"$jobs" vmlinux modules > "$obj/build.log" 2>&1 || rc=$?
+	nice -n 19 make -C "$src" O="$obj" -j"$jobs" bzImage modules > "$obj/build.log" 2>&1 || rc=$?
 	dt=$(($(date +%s) - t0))
 	echo "$(date -u +%FT%TZ) $dt s rc=$rc -j$jobs $(nproc) cpus $(cat "$obj/include/config/kernel.release" 2> /dev/null)" >> "$top/build-times.log"
 	if [ $rc -ne 0 ]; then
@@ -124,4 +124,4 @@ if [ ! -s "/lib/modules/$rel/modules.builtin" ] || [ "$obj/.tsp-built" -nt "/lib
 	ln -sfn "$obj" "/lib/modules/$rel/build"
 	touch "/lib/modules/$rel/modules.builtin"
 fi
-log "$rel ready: ${obj#"$root"/}/vmlinux"
+log "$rel ready: ${obj#"$root"/}/arch/x86/boot/bzImage"

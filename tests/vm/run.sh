@@ -53,6 +53,8 @@ esac
 
 # Lines of the kernel log that fail the run.
 SPLAT='BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|refcount_t|lockdep|possible circular locking|INFO: rcu|INFO: task .* blocked|Call Trace|Kernel panic|kernel BUG'
+# ... except these (boot banners of the debug kernel, make test-debug).
+SPLAT_OK='RCU lockdep checking is enabled'
 
 summary() {
 	echo "$1 passed, $2 failed, $3 skipped"
@@ -167,12 +169,12 @@ fi
 # The guest's kernel messages: the console (what got out even on a crash)
 # and the full dmesg the runner saved.
 hits=$(cat "$out/console.log" "$out/dmesg.log" 2> /dev/null | tr -d '\r' |
-	grep -nE "$SPLAT" | head -n 5)
+	grep -nE "$SPLAT" | grep -vE "$SPLAT_OK" | head -n 5)
 splat_context() {
 	local f
 	for f in console.log dmesg.log; do
-		tr -d '\r' 2> /dev/null < "$out/$f" | grep -qE "$SPLAT" || continue
-		tr -d '\r' < "$out/$f" | grep -nE -B 3 -A 25 "$SPLAT" | head -n 80 |
+		tr -d '\r' 2> /dev/null < "$out/$f" | grep -E "$SPLAT" | grep -qvE "$SPLAT_OK" || continue
+		tr -d '\r' < "$out/$f" | grep -vE "$SPLAT_OK" | grep -nE -B 3 -A 25 "$SPLAT" | head -n 80 |
 			sed "s|^|    $f:|"
 		break
 	done
