@@ -510,7 +510,15 @@ static unsigned int tsp_pre_routing(void *priv, struct sk_buff *skb,
 	int odd;
 	u8 side;
 
-	if (!atomic_read(&tn->count) || !tsp_skb_key(skb, false, &key, &odd))
+	if (!atomic_read(&tn->count))
+		return NF_ACCEPT;
+	if (ip_hdr(skb)->version == 6 ?
+	    ipv6_hdr(skb)->nexthdr == IPPROTO_ICMPV6 :
+	    ip_hdr(skb)->protocol == IPPROTO_ICMP) {
+		tsp_pmtu_icmp(tn, skb);
+		return NF_ACCEPT;
+	}
+	if (!tsp_skb_key(skb, false, &key, &odd))
 		return NF_ACCEPT;
 	s = tsp_lookup(tn, &key, &side);
 	if (!s)
@@ -717,6 +725,7 @@ static struct dst_entry *tsp_route(struct tsp_session *s, int o)
 			return NULL;
 		d->dst = dst;		/* the session's reference */
 	}
+	tsp_pmtu_route(s, !o, dst);	/* the MTU may have dropped in place */
 	dst_hold(dst);
 	return dst;
 }

@@ -90,8 +90,9 @@ enum tsp_end_reason {
  * struct tsp_dir - segments from peer i towards peer 1-i
  *
  * Every field is protected by the session's @lock, except the options
- * snapshot (@ws_in .. @seg_out), which is written once before the session
- * is published.
+ * snapshot (@ws_in .. @sack_out), which is written once before the session
+ * is published.  @seg_out starts from that snapshot and only goes down, as
+ * the path MTU does (pmtu.c), under @lock.
  *
  * @phase:	CUTTING/HOLD/ACTIVE of peer i's data (see above).
  * @cut:	first byte of peer i's stream the module forwards (sequence
@@ -149,7 +150,9 @@ struct tsp_dir {
 	bool ts_in;	/* connection i negotiated timestamps */
 	bool ts_out;	/* connection 1-i negotiated timestamps */
 	bool sack_out;	/* connection 1-i negotiated SACK */
-	u16 seg_out;	/* max TCP payload + options towards peer 1-i */
+	u16 seg_out;	/* max TCP payload + options towards peer 1-i;
+			 * lowered by the path MTU, under @lock
+			 */
 
 	struct dst_entry *dst;	/* route towards peer 1-i (a reference) */
 };
@@ -269,6 +272,10 @@ static inline int tsp_splice(int fd_client, int fd_server, u32 flags, u64 *id)
 
 void tsp_activate(struct tsp_session *s, int x, struct sk_buff_head *out);
 void tsp_handoff_poll(struct tsp_session *s);
+
+/* pmtu.c */
+void tsp_pmtu_icmp(struct tsp_net *tn, struct sk_buff *skb);
+void tsp_pmtu_route(struct tsp_session *s, int x, struct dst_entry *dst);
 
 /* netlink.c */
 int tsp_netlink_init(void);

@@ -258,6 +258,7 @@ enum tsp_stat {
 	TSP_STAT_OFO_PURGED,
 	TSP_STAT_SYN_RECYCLED,
 	TSP_STAT_OFO_MOVED,
+	TSP_STAT_PMTU_LOWERED,
 	TSP_STAT_KNOWN,			/* counters this library has names for */
 };
 

@@ -244,6 +244,7 @@ enum tcp_splice_stat {
 	TCP_SPLICE_STAT_OFO_PURGED,
 	TCP_SPLICE_STAT_SYN_RECYCLED,
 	TCP_SPLICE_STAT_OFO_MOVED,
+	TCP_SPLICE_STAT_PMTU_LOWERED,
 	__TCP_SPLICE_STAT_MAX,
 };
 
@@ -275,6 +276,7 @@ enum tcp_splice_stat {
 	[TCP_SPLICE_STAT_OFO_PURGED]             = "ofo_purged", \
 	[TCP_SPLICE_STAT_SYN_RECYCLED]           = "syn_recycled", \
 	[TCP_SPLICE_STAT_OFO_MOVED]              = "ofo_moved", \
+	[TCP_SPLICE_STAT_PMTU_LOWERED]           = "pmtu_lowered", \
 }
 
 #endif /* _UAPI_LINUX_TCP_SPLICE_H */
