@@ -51,6 +51,19 @@ static int tsp_check_sock(struct socket *sock)
 		return -EPROTONOSUPPORT;
 	if (inet_csk(sk)->icsk_ulp_ops)
 		return -EPROTONOSUPPORT;	/* kTLS, ... own the stream */
+	/* What the socket is, before the state it is in now (which its
+	 * peer may change at any moment): the same answer every time.
+	 */
+	if (tcp_sk(sk)->repair)
+		return -EBUSY;
+#ifdef CONFIG_TCP_MD5SIG
+	if (rcu_access_pointer(tcp_sk(sk)->md5sig_info))
+		return -ENOPROTOOPT;	/* signed segments can't be rewritten */
+#endif
+#if defined(CONFIG_TCP_AO) && defined(TSP_HAVE_TCP_AO)
+	if (rcu_access_pointer(tcp_sk(sk)->ao_info))
+		return -ENOPROTOOPT;
+#endif
 	if (sk->sk_state == TCP_LISTEN)
 		return -EOPNOTSUPP;
 	/* CLOSE_WAIT is fine: the peer finished before the cut (a client
@@ -62,16 +75,6 @@ static int tsp_check_sock(struct socket *sock)
 	if (sk->sk_state != TCP_ESTABLISHED ||
 	    (sk->sk_shutdown & (RCV_SHUTDOWN | SEND_SHUTDOWN)))
 		return -ENOTCONN;
-	if (tcp_sk(sk)->repair)
-		return -EBUSY;
-#ifdef CONFIG_TCP_MD5SIG
-	if (rcu_access_pointer(tcp_sk(sk)->md5sig_info))
-		return -ENOPROTOOPT;	/* signed segments can't be rewritten */
-#endif
-#if defined(CONFIG_TCP_AO) && defined(TSP_HAVE_TCP_AO)
-	if (rcu_access_pointer(tcp_sk(sk)->ao_info))
-		return -ENOPROTOOPT;
-#endif
 	return 0;
 }
 

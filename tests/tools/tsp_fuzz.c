@@ -807,18 +807,18 @@ static int sock_errno_plain(int fd, const struct obj *o)
 	memset(ulp, 0, sizeof(ulp));
 	if (getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &l) == 0 && ulp[0])
 		return EPROTONOSUPPORT;
-	st = tcp_state(fd);
-	if (st == TS_LISTEN)
-		return EOPNOTSUPP;
-	if (st == TS_CLOSE_WAIT && !(o && o->shut_wr))
-		goto flags;
-	if (st != TS_ESTABLISHED || (o && (o->shut_rd || o->shut_wr)))
-		return ENOTCONN;
-flags:
+	/* what the socket is, before its state (which may change under us) */
 	if (o && o->kind == K_REPAIR)
 		return EBUSY;
 	if (o && o->kind == K_MD5)
 		return ENOPROTOOPT;
+	st = tcp_state(fd);
+	if (st == TS_LISTEN)
+		return EOPNOTSUPP;
+	if (st == TS_CLOSE_WAIT && !(o && o->shut_wr))
+		return 0;
+	if (st != TS_ESTABLISHED || (o && (o->shut_rd || o->shut_wr)))
+		return ENOTCONN;
 	return 0;
 }
 
