@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <linux/sockios.h>
+#include <netinet/tcp.h>
 
 #include "common.h"
 
@@ -57,8 +58,14 @@ static struct {
 	const char *ready_file;
 	double connect_retry_s;
 	int hold_ms;
+	uint64_t pause_at;		/* stop reading once this much arrived */
+	int pause_ms;
+	int rcvbuf;			/* SO_RCVBUF, 0 = default */
+	int keepalive;			/* TCP_KEEPIDLE seconds, 0 = off */
+	int64_t oob_at;			/* offset sent with MSG_OOB, -1 = none */
 	int quiet;
 } opt = {
+	.oob_at = -1,
 	.rst_after = -1,
 	.timeout_s = 60,
 	.connect_retry_s = 10,
@@ -84,6 +91,9 @@ struct conn {
 	int eof;			/* 0 no, 1 yes, 2 rst */
 	int err;			/* first unexpected errno, ETIMEDOUT on timeout */
 	int send_done, shut_done, recv_done, aborted;
+	int paused;			/* --pause-read-at: 1 pausing, 2 done */
+	int64_t pause_until;
+	unsigned int urg;		/* urgent marks met while reading */
 	char local[64], peer[64];
 };
 
@@ -134,6 +144,15 @@ static void usage(FILE *f)
 "  --ready-file F    listen: create F once listening\n"
 "  --no-sha          do not compute SHA-256 (prints sha=-)\n"
 "  --hold-ms MS      probe: keep the connections open MS ms (default 0)\n"
+"  --pause-read-at N stop reading for --pause-ms once N bytes arrived (with a\n"
+"                    small --rcvbuf the receive window closes: zero window)\n"
+"  --pause-ms MS     see --pause-read-at (default 3000)\n"
+"  --rcvbuf B        SO_RCVBUF before connecting / listening\n"
+"  --keepalive S     SO_KEEPALIVE, first probe after S s idle, then every 1 s,\n"
+"                    3 unanswered probes end the connection (ETIMEDOUT)\n"
+"  --oob-at N        send the byte at offset N with MSG_OOB (urgent data); the\n"
+"                    receiver keeps it inline (SO_OOBINLINE), so the stream\n"
+"                    stays exact, and counts the marks: urg=K in its line\n"
 "  --quiet           no informational messages on stderr\n"
 "  --help            this text\n"
 "\n"
@@ -180,6 +199,11 @@ static void parse_args(int argc, char **argv)
 		else if (!strcmp(a, "--connect-retry")) { TAKE(); opt.connect_retry_s = atof(v); }
 		else if (!strcmp(a, "--gate")) { TAKE(); opt.gate = v; }
 		else if (!strcmp(a, "--gate-at")) { TAKE(); opt.gate_at = tsp_need_size(prog, a, v); }
+		else if (!strcmp(a, "--pause-read-at")) { TAKE(); opt.pause_at = tsp_need_size(prog, a, v); if (!opt.pause_ms) opt.pause_ms = 3000; }
+		else if (!strcmp(a, "--pause-ms")) { TAKE(); opt.pause_ms = (int)tsp_need_size(prog, a, v); }
+		else if (!strcmp(a, "--rcvbuf")) { TAKE(); opt.rcvbuf = (int)tsp_need_size(prog, a, v); }
+		else if (!strcmp(a, "--keepalive")) { TAKE(); opt.keepalive = (int)tsp_need_size(prog, a, v); if (opt.keepalive < 1) tsp_die(prog, "bad --keepalive"); }
+		else if (!strcmp(a, "--oob-at")) { TAKE(); opt.oob_at = (int64_t)tsp_need_size(prog, a, v); }
 		else if (!strcmp(a, "--send-after-eof")) opt.send_after_eof = 1;
 		else if (!strcmp(a, "--rate")) { TAKE(); opt.rate = tsp_need_size(prog, a, v); }
 		else if (!strcmp(a, "--expect-eof")) {
@@ -411,10 +435,27 @@ static void got_data(struct conn *c, const uint8_t *p, size_t n)
 static void do_read(struct conn *c)
 {
 	for (int loops = 0; loops < 16; loops++) {
-		ssize_t n = recv(c->fd, rbuf, sizeof(rbuf), 0);
+		size_t want = sizeof(rbuf);
+		ssize_t n;
 
+		if (c->paused == 1)
+			return;
+		if (opt.pause_at && !c->paused && c->recv + want > opt.pause_at)
+			want = opt.pause_at > c->recv ? (size_t)(opt.pause_at - c->recv) : 1;
+		n = recv(c->fd, rbuf, want, 0);
 		if (n > 0) {
+			int at = 0;
+
 			got_data(c, rbuf, (size_t)n);
+			/* a read stops before the urgent mark: the next byte is
+			 * the urgent one (kept inline) */
+			if (ioctl(c->fd, SIOCATMARK, &at) == 0 && at)
+				c->urg++;
+			if (opt.pause_at && !c->paused && c->recv >= opt.pause_at) {
+				c->paused = 1;
+				c->pause_until = tsp_now_ms() + opt.pause_ms;
+				return;
+			}
 			if (opt.want_eof == EOF_NONE && c->recv >= opt.expect) {
 				c->recv_done = 1;
 				return;
@@ -487,7 +528,22 @@ static void do_write(struct conn *c, int64_t now, int *wait_ms)
 			c->txoff = 0;
 			c->txlen = gen;
 		}
-		n = send(c->fd, c->txbuf + c->txoff, c->txlen - c->txoff, MSG_NOSIGNAL);
+		{
+			size_t len = c->txlen - c->txoff;
+			int fl = MSG_NOSIGNAL;
+
+			/* the urgent byte goes alone, with MSG_OOB */
+			if (opt.oob_at >= 0 && (uint64_t)opt.oob_at >= c->sent &&
+			    (uint64_t)opt.oob_at < c->sent + len) {
+				if ((uint64_t)opt.oob_at == c->sent) {
+					len = 1;
+					fl |= MSG_OOB;
+				} else {
+					len = (size_t)((uint64_t)opt.oob_at - c->sent);
+				}
+			}
+			n = send(c->fd, c->txbuf + c->txoff, len, fl);
+		}
 		if (n > 0) {
 			if (!opt.no_sha)
 				tsp_sha256_update(&c->txsha, c->txbuf + c->txoff, (size_t)n);
@@ -590,9 +646,12 @@ static void report(struct conn *c, int multi)
 		snprintf(ver, sizeof(ver), "ok");
 	if (multi)
 		printf("conn=%d idx=%d local=%s peer=%s ", c->slot, c->idx, c->local, c->peer);
-	printf("sent=%llu recv=%llu sent_sha=%s recv_sha=%s verify=%s eof=%s err=%s%s\n",
+	printf("sent=%llu recv=%llu sent_sha=%s recv_sha=%s verify=%s eof=%s err=%s%s",
 	       (unsigned long long)c->sent, (unsigned long long)c->recv, ts, rs, ver, eof, err,
 	       c->aborted ? " aborted=yes" : "");
+	if (c->urg)
+		printf(" urg=%u", c->urg);
+	printf("\n");
 	fflush(stdout);
 }
 
@@ -600,6 +659,29 @@ static void report(struct conn *c, int multi)
 
 static struct sockaddr_storage peer_ss;
 static socklen_t peer_len;
+
+/* Options of --rcvbuf, --keepalive and urgent data, before connect/listen
+ * (accepted sockets inherit them).
+ */
+static void sock_opts(int fd)
+{
+	int one = 1;
+
+	/* urgent bytes stay in the stream, which so stays verifiable */
+	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+	if (opt.rcvbuf &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &opt.rcvbuf, sizeof(opt.rcvbuf)) < 0)
+		tsp_die(prog, "SO_RCVBUF: %s", strerror(errno));
+	if (opt.keepalive) {
+		int idle = opt.keepalive, intvl = 1, cnt = 3;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) < 0 ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) < 0)
+			tsp_die(prog, "keepalive: %s", strerror(errno));
+	}
+}
 
 static void start_connect(struct conn *c, int64_t now)
 {
@@ -610,6 +692,7 @@ static void start_connect(struct conn *c, int64_t now)
 		c->st = C_DONE;
 		return;
 	}
+	sock_opts(fd);
 	if (opt.bind_addr && bind_local(fd, peer_ss.ss_family, opt.bind_addr, NULL) < 0) {
 		set_err(c, errno);
 		close(fd);
@@ -725,8 +808,16 @@ static int run_batch(int listen_fd, int64_t deadline)
 			if (c->st == C_CONNECTING) {
 				ev = POLLOUT;
 			} else if (c->st == C_OPEN) {
-				if (!c->recv_done)
+				if (c->paused == 1 && now >= c->pause_until)
+					c->paused = 2;
+				if (c->paused == 1) {
+					int w = (int)(c->pause_until - now);
+
+					if (w < wait_ms)
+						wait_ms = w < 0 ? 0 : w;
+				} else if (!c->recv_done) {
 					ev |= POLLIN;
+				}
 				if (!c->send_done && (c->txoff < c->txlen))
 					ev |= POLLOUT;
 				else if (!c->send_done && c->sent < opt.send) {
@@ -921,6 +1012,7 @@ int main(int argc, char **argv)
 		if (lfd < 0)
 			tsp_die(prog, "socket: %s", strerror(errno));
 		setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		sock_opts(lfd);
 		if (bind(lfd, (void *)&ss, l) < 0)
 			tsp_die(prog, "bind port %s: %s", opt.port, strerror(errno));
 		if (listen(lfd, 1024) < 0)

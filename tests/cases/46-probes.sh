@@ -1,0 +1,71 @@
+#!/bin/bash
+# What a TCP stack sends when its data cannot or need not flow, through a
+# splice (drained):
+#   zero-window  the client reads nothing for 3 s with a 4 KiB receive
+#                buffer while the server streams 1 MiB: the window closes,
+#                the server's stack probes it (TcpExtTCPWinProbe), the
+#                module forwards probes and answers; the stream resumes
+#                when the client reads again, byte-exact;
+#   keepalive    the client idles 6 s with keepalive probes after 1 s, every
+#                1 s, 3 unanswered ending the connection (ETIMEDOUT): each
+#                probe (an old sequence number, no data) must reach the
+#                server and its answer come back;
+#   urgent       the client sends one byte of its 256 KiB with MSG_OOB: the
+#                server gets the urgent notice (POLLPRI; the urgent pointer
+#                is relative to the translated sequence number) and,
+#                inline, the exact stream.
+# timeout: 180
+. "$TSP_ROOT/tests/lib.sh"
+. "$TSP_ROOT/tests/cases/_helpers.bash"
+
+need_ko
+topo_up
+mod_load
+cd "$TSP_OUT" || fail "no TSP_OUT"
+
+mib() {	# NS COUNTER
+	in_ns "$1" nstat -az "$2" | awk -v k="$2" '$1 == k { print $2 }'
+}
+
+# xfer TAG C2S S2C: start_server/start_proxy/run_client with the extra
+# options in SX, PX and CX, then the usual byte-exact checks.
+xfer() {
+	local t=$1
+	start_server "$t" --once --send "$3" --expect "$2" --shut "${SX[@]}"
+	start_proxy "$t" --mode drained --relay-req 100 "${PX[@]}"
+	run_client "$t" --send "$2" --expect "$3" --shut "${CX[@]}"
+	bg_pid_wait "$SRV_PID" 30 || tfail "$t" "server exit"
+	bg_pid_wait "$PRX_PID" 30 || tfail "$t" "proxy exit"
+	check_pair "$t" "$2" "$3"
+	grep -q "ioctl=ok" "$t.prx.out" || tfail "$t" "not spliced"
+	SX=() PX=() CX=()
+}
+
+# zero window
+probes0=$(mib server TcpExtTCPWinProbe)
+# (the server's bytes wait for the splice: the window must close on the
+# module's watch, not while the drained call moves unread bytes)
+SX=(--gate zerowin.spliced --gate-at 1000)
+CX=(--rcvbuf 4096 --pause-read-at 16K --pause-ms 3000)
+xfer zerowin 1K 1M
+probes=$(($(mib server TcpExtTCPWinProbe) - ${probes0:-0}))
+log "zero-window: the server sent $probes window probes"
+[ "$probes" -gt 0 ] || fail "zero-window: no window probe: the window never closed"
+
+# keepalive: the client waits at its gate, the server until the client's EOF
+ka0=$(mib client TcpExtTCPKeepAlive)
+SX=(--send-after-eof)
+CX=(--keepalive 1 --gate zz-keepalive.go --gate-at 1000)
+(wait_until 20 files_exist keepalive.spliced && sleep 6 && touch zz-keepalive.go) &
+xfer keepalive 64K 64K
+ka=$(($(mib client TcpExtTCPKeepAlive) - ${ka0:-0}))
+log "keepalive: the client sent $ka keepalive probes, all answered"
+[ "$ka" -ge 3 ] || fail "keepalive: only $ka keepalive probes in 6 s idle"
+
+# urgent data
+CX=(--oob-at 100000)
+xfer urgent 256K 64K
+urg=$(kv "$(last_line urgent.srv.out)" urg)
+[ "${urg:-0}" -ge 1 ] || fail "urgent: the server met no urgent mark: $(last_line urgent.srv.out)"
+log "urgent: the server met the urgent mark, stream exact"
+exit 0
