@@ -27,6 +27,7 @@
  *  rx_after_*: growth of the socket's tcpi_bytes_received after the ioctl;
  *  wakeups: poll events on its fds after the ioctl)
  * and at exit:  proxy sessions=N spliced=K failed=F cpu_ticks=T ioctl_us=U
+ *               [fallback=B with --fallback-copy]
  *  (ioctl_us: wall time spent in splice calls, per session and in all)
  */
 #define _GNU_SOURCE
@@ -56,6 +57,7 @@ static struct {
 	uint64_t relay_req, hold_resp;
 	int delay_ms;
 	int keep, stay;
+	int fallback_copy;
 	double timeout_s;
 	const char *pid_file, *ready_file, *spliced_file;
 	int quiet;
@@ -87,6 +89,7 @@ struct sess {
 	uint64_t req, held, held_written;
 	uint64_t rx0[2];	/* tcpi_bytes_received of cfd, sfd at the ioctl */
 	int failed;
+	int fallback;		/* --fallback-copy: relayed after ENOTCONN */
 	int reported;
 	int keep_err;		/* --keep: first read error while watching */
 	char end[24];		/* P_HOLD: how it ended, reported at exit */
@@ -95,7 +98,7 @@ struct sess {
 };
 
 static struct sess *sess;
-static int naccepted, nspliced, nfailed, npoints;
+static int naccepted, nspliced, nfailed, npoints, nfallback;
 static int64_t ioctl_us_total;
 static volatile sig_atomic_t got_signal;
 
@@ -142,6 +145,9 @@ static void usage(FILE *f)
 "  --pid-file F      write the pid to F\n"
 "  --ready-file F    create F once listening\n"
 "  --spliced-file F  create F once every session passed its splice point\n"
+"  --fallback-copy   drained/legacy: when the splice call fails with ENOTCONN\n"
+"                    (e.g. both peers already finished), relay the session\n"
+"                    in user space (as copy), end=fallback-eof\n"
 "  --quiet           no informational messages on stderr\n"
 "  --help            this text\n"
 "\n"
@@ -154,6 +160,7 @@ static void usage(FILE *f)
 "              held_written=W after_c2s=X after_s2c=Y rx_after_c=A rx_after_s=B\n"
 "              wakeups=K end=E\n"
 "At exit:      proxy sessions=N spliced=K failed=F cpu_ticks=T ioctl_us=U\n"
+"              [fallback=B with --fallback-copy]\n"
 "Exit 0 when every session went through without an error (ioctl included).\n");
 }
 
@@ -201,6 +208,7 @@ static void parse_args(int argc, char **argv)
 		else if (!strcmp(a, "--ready-file")) { TAKE(); opt.ready_file = v; }
 		else if (!strcmp(a, "--spliced-file")) { TAKE(); opt.spliced_file = v; }
 		else if (!strcmp(a, "--quiet")) opt.quiet = 1;
+		else if (!strcmp(a, "--fallback-copy")) opt.fallback_copy = 1;
 		else tsp_die(prog, "unknown option %s (see --help)", a);
 #undef TAKE
 	}
@@ -381,6 +389,21 @@ static void do_ioctl(struct sess *s, uint32_t flags)
 		fprintf(stderr, "%s: session %d: ioctl: %s\n", prog, s->id, strerror(s->ioctl_err));
 }
 
+/*
+ * --fallback-copy: a splice refused with ENOTCONN (the module left the
+ * sockets as they were) goes on as a user-space relay.  1: it does.
+ */
+static int fallback(struct sess *s, int64_t now)
+{
+	if (!opt.fallback_copy || s->ioctl_err != ENOTCONN)
+		return 0;
+	s->fallback = 1;
+	nfallback++;
+	s->d[1].write_after = now;
+	s->ph = P_RELAY;
+	return 1;
+}
+
 /* Header phase done (or nothing to do): go on according to the mode. */
 static void header_done(struct sess *s, int64_t now)
 {
@@ -396,6 +419,8 @@ static void header_done(struct sess *s, int64_t now)
 	case M_LEGACY:
 		do_ioctl(s, 0);
 		splice_point_passed();
+		if (s->ioctl_err && fallback(s, now))
+			break;
 		if (s->ioctl_err) {
 			sess_fail(s, "ioctl", s->ioctl_err);
 			return;
@@ -410,7 +435,7 @@ static void header_done(struct sess *s, int64_t now)
 	}
 }
 
-static void drain_done(struct sess *s)
+static void drain_done(struct sess *s, int64_t now)
 {
 	if (opt.mode == M_NONE) {
 		splice_point_passed();
@@ -419,6 +444,8 @@ static void drain_done(struct sess *s)
 	}
 	do_ioctl(s, TCP_SPLICE_F_DRAINED);
 	splice_point_passed();
+	if (s->ioctl_err && fallback(s, now))
+		return;
 	if (s->ioctl_err) {
 		sess_fail(s, "ioctl", s->ioctl_err);
 		return;
@@ -540,7 +567,7 @@ static void sess_step(struct sess *s, int64_t now)
 		if (dir_write(s, 1, now) < 0)
 			return;
 		if (s->d[1].off == s->d[1].len)
-			drain_done(s);
+			drain_done(s, now);
 		break;
 	case P_RELAY:
 		for (int di = 0; di < 2; di++) {
@@ -555,7 +582,7 @@ static void sess_step(struct sess *s, int64_t now)
 			}
 		}
 		if (s->d[0].shut && s->d[1].shut)
-			sess_finish(s, "eof", opt.keep);
+			sess_finish(s, s->fallback ? "fallback-eof" : "eof", opt.keep);
 		break;
 	case P_KEEP:
 		if (s->d[0].eof && s->d[1].eof) {
@@ -830,7 +857,10 @@ int main(int argc, char **argv)
 		nfailed += opt.count - naccepted;
 	}
 	times(&tm);
-	printf("proxy sessions=%d spliced=%d failed=%d cpu_ticks=%ld ioctl_us=%lld\n", naccepted,
+	printf("proxy sessions=%d spliced=%d failed=%d cpu_ticks=%ld ioctl_us=%lld", naccepted,
 	       nspliced, nfailed, (long)(tm.tms_utime + tm.tms_stime), (long long)ioctl_us_total);
+	if (opt.fallback_copy)
+		printf(" fallback=%d", nfallback);
+	printf("\n");
 	return nfailed ? 1 : 0;
 }
