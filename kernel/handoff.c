@@ -114,7 +114,10 @@ static int tsp_check_spliced(struct socket *sock)
 	bool busy;
 	u8 side;
 
-	if (sock->sk->sk_family != AF_INET && sock->sk->sk_family != AF_INET6)
+	if ((sock->sk->sk_family != AF_INET &&
+	     sock->sk->sk_family != AF_INET6) ||
+	    sock->sk->sk_type != SOCK_STREAM ||
+	    sock->sk->sk_protocol != IPPROTO_TCP)
 		return 0;	/* refused later, with its own errno */
 	tsp_sock_addrs(sock->sk, &key.daddr, &key.saddr);
 	rcu_read_lock();
