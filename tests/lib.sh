@@ -384,6 +384,11 @@ splice_xfer() {
 	local srv=10.0.2.1 prx=10.0.1.2 bind=0.0.0.0
 	[ "${SX_V6:-0}" = 1 ] && srv=fd00:2::1 prx=fd00:1::2 bind=::
 	shift 5
+	# The work directory is shared by the cases: ready files of an
+	# earlier case with the same tag (41-gro and 43-netem both use
+	# "legacy") would let the client in before the server listens, and
+	# the proxy's connect would be refused.
+	rm -f "$tag.sready" "$tag.pready"
 	in_ns server "$TSP_TOOLS/tsp_xfer" listen 8080 --bind $bind --send "$ssize" \
 		--expect "$size" --shut --once --timeout "$tmo" --ready-file "$tag.sready" \
 		> "$tag.srv" 2>&1 &

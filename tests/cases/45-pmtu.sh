@@ -75,6 +75,7 @@ far_up() {
 # xfer TAG MODE SERVER PROXY BIND: 4 MiB each way through tsp_proxy.
 xfer() {
 	local t=$1 mode=$2 srv=$3 prx=$4 bind=$5 c s p
+	rm -f "$t.sready" "$t.pready" "$t.spliced"
 	in_ns far "$TSP_TOOLS/tsp_xfer" listen 8080 --bind "$bind" --send 4M --expect 4M \
 		--shut --once --timeout 120 --ready-file "$t.sready" > "$t.srv" 2>&1 &
 	s=$!
