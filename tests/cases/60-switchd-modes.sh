@@ -24,11 +24,13 @@ head -c 1M /dev/urandom > up.bin
 start_httpd server "$SRV_A:80" A "$PWD/A"
 start_httpd server1 "$SRV_B:80" B "$PWD/B"
 
+# (timeouts scaled for slow debug kernels, tests/run-guest.sh)
+M=${TSP_TMO_MULT:-1}
 cat > sw.conf << EOF
 global
     stats-socket $SWD_SOCK
-    timeout client-header 3s
-    timeout connect 2s
+    timeout client-header $((3 * M))s
+    timeout connect $((2 * M))s
 
 listener web
     bind $VIP:8080

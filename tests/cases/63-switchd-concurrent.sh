@@ -23,7 +23,8 @@ global
     stats-socket $SWD_SOCK
     max-conn 5000
     splice-threads 16
-    timeout connect 10s
+    timeout client-header $((10 * ${TSP_TMO_MULT:-1}))s
+    timeout connect $((10 * ${TSP_TMO_MULT:-1}))s
 
 listener web
     bind $VIP:8080
