@@ -11,7 +11,7 @@
 #                probe (an old sequence number, no data) must reach the
 #                server and its answer come back;
 #   urgent       the client sends one byte of its 256 KiB with MSG_OOB: the
-#                server gets the urgent notice (POLLPRI; the urgent pointer
+#                server gets SIGURG (its kernel saw the urgent pointer, which
 #                is relative to the translated sequence number) and,
 #                inline, the exact stream.
 # timeout: 180
@@ -66,6 +66,6 @@ log "keepalive: the client sent $ka keepalive probes, all answered"
 CX=(--oob-at 100000)
 xfer urgent 256K 64K
 urg=$(kv "$(last_line urgent.srv.out)" urg)
-[ "${urg:-0}" -ge 1 ] || fail "urgent: the server met no urgent mark: $(last_line urgent.srv.out)"
-log "urgent: the server met the urgent mark, stream exact"
+[ "${urg:-0}" -ge 1 ] || fail "urgent: the server got no SIGURG: $(last_line urgent.srv.out)"
+log "urgent: the server got SIGURG, stream exact"
 exit 0
