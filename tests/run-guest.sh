@@ -33,6 +33,14 @@ export TSP_TMO_MULT
 [ "$TSP_TMO_MULT" -gt 1 ] && export XFER_TIMEOUT=${XFER_TIMEOUT:-$((60 * TSP_TMO_MULT))}
 [ -n "$TESTS" ] || TESTS='*'
 MOD=tcp_splice
+# Cases run tools as nobody: a checkout under a private directory (a CI
+# runner's mktemp -d is 0700) must be traversable.  chmod here changes the
+# guest's overlay copy only, never the host.
+d=$TSP_ROOT
+while [ -n "$d" ] && [ "$d" != / ]; do
+	chmod o+x "$d" 2> /dev/null
+	d=${d%/*}
+done
 # Kernel log lines that fail a case (and, on the host, the run).
 SPLAT='BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|refcount_t|lockdep|possible circular locking|INFO: rcu|INFO: task .* blocked|Call Trace|Kernel panic|kernel BUG'
 # ... except these (boot banners of the debug kernel, make test-debug).
