@@ -2072,8 +2072,13 @@ static void do_pool_op(void)
 			int how = (int)RN(3);
 
 			if (shutdown(o->fd, how) == 0) {
-				o->shut_rd |= how != SHUT_WR;
-				o->shut_wr |= how != SHUT_RD;
+				/* the socket's, so every dup of it sees it */
+				for (int j = 0; j < nobj; j++) {
+					if (objs[j].kind == K_CLOSED || objs[j].ino != o->ino)
+						continue;
+					objs[j].shut_rd |= how != SHUT_WR;
+					objs[j].shut_wr |= how != SHUT_RD;
+				}
 			}
 			obj_touched(i);
 			/* let the FIN reach the peer */
