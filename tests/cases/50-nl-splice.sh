@@ -1,7 +1,7 @@
 #!/bin/bash
 # Splicing through the generic netlink family with libtcpsplice
-# (tsp_splice), byte-exact: drained and legacy handoffs; the library's
-# ioctl path (TSP_OPEN_IOCTL_ONLY) and its automatic choice; an unprivileged
+# (tcpsplice_splice), byte-exact: drained and legacy handoffs; the library's
+# ioctl path (TCPSPLICE_OPEN_IOCTL_ONLY) and its automatic choice; an unprivileged
 # proxy (nobody) splices its own sockets, and its sessions carry its uid;
 # every SPLICE refusal gives through netlink the errno of the ioctl.
 # timeout: 600

@@ -139,21 +139,21 @@ cat > tspver.c << 'EOF'
 
 int main(void)
 {
-	struct tsp_handle *h = tsp_open(0);
-	struct tsp_stats st;
+	struct tcpsplice_handle *h = tcpsplice_open(0);
+	struct tcpsplice_stats st;
 	int e;
 
 	if (!h) {
-		perror("tsp_open");
+		perror("tcpsplice_open");
 		return 1;
 	}
-	e = tsp_stats(h, &st);
+	e = tcpsplice_stats(h, &st);
 	if (e) {
-		fprintf(stderr, "tsp_stats: %s\n", tsp_strerror(e));
+		fprintf(stderr, "tcpsplice_stats: %s\n", tcpsplice_strerror(e));
 		return 1;
 	}
-	printf("netlink=%d active=%u\n", tsp_has_netlink(h), st.sessions_active);
-	tsp_close(h);
+	printf("netlink=%d active=%u\n", tcpsplice_has_netlink(h), st.sessions_active);
+	tcpsplice_close(h);
 	return 0;
 }
 EOF

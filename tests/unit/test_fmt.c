@@ -7,14 +7,14 @@
 #include "fmt.h"
 #include "unit.h"
 
-static struct tsp_session_info sample(void)
+static struct tcpsplice_session_info sample(void)
 {
-	struct tsp_session_info s;
+	struct tcpsplice_session_info s;
 
 	memset(&s, 0, sizeof(s));
-	s.fields = TSP_INFO_ID | TSP_INFO_TUPLE | TSP_INFO_STATE | TSP_INFO_EXPIRES |
-		   TSP_INFO_COUNTERS | TSP_INFO_DURATION | TSP_INFO_FLAGS |
-		   TSP_INFO_UID | TSP_INFO_END_REASON;
+	s.fields = TCPSPLICE_INFO_ID | TCPSPLICE_INFO_TUPLE | TCPSPLICE_INFO_STATE | TCPSPLICE_INFO_EXPIRES |
+		   TCPSPLICE_INFO_COUNTERS | TCPSPLICE_INFO_DURATION | TCPSPLICE_INFO_FLAGS |
+		   TCPSPLICE_INFO_UID | TCPSPLICE_INFO_END_REASON;
 	s.id = 12;
 	inet_pton(AF_INET, "10.0.1.1", &s.client.addr);
 	s.client.port = 43210;
@@ -24,16 +24,16 @@ static struct tsp_session_info sample(void)
 	s.proxy_b.port = 51000;
 	inet_pton(AF_INET, "10.0.2.1", &s.server.addr);
 	s.server.port = 5001;
-	s.state = TSP_STATE_ESTABLISHED;
+	s.state = TCPSPLICE_STATE_ESTABLISHED;
 	s.expires = 899;
 	s.pkts_c2s = 3;
 	s.bytes_c2s = 1048576;
 	s.pkts_s2c = 4;
 	s.bytes_s2c = 5;
 	s.duration_ms = 61500;
-	s.flags = TSP_SPLICE_DRAINED;
+	s.flags = TCPSPLICE_SPLICE_DRAINED;
 	s.uid = 65534;
-	s.end_reason = TSP_END_NONE;
+	s.end_reason = TCPSPLICE_END_NONE;
 	return s;
 }
 
@@ -48,10 +48,10 @@ static struct tsp_session_info sample(void)
 int main(void)
 {
 	struct fmt_opts num = { .numeric = 1 }, js = { .numeric = 1, .json = 1 };
-	struct tsp_session_info s = sample(), two[2];
-	struct tsp_stats st;
+	struct tcpsplice_session_info s = sample(), two[2];
+	struct tcpsplice_stats st;
 	char name[32], want[128];
-	struct tsp_event ev;
+	struct tcpsplice_event ev;
 	struct in_addr a;
 	uint64_t u;
 	uint16_t p;
@@ -77,9 +77,9 @@ int main(void)
 	CHECK_INT(parse_ipv4("10.0.1", &a), -1);
 	CHECK_INT(parse_ipv4("::1", &a), -1);
 	CHECK_INT(parse_state("established", &state), 0);
-	CHECK_INT(state, TSP_STATE_ESTABLISHED);
+	CHECK_INT(state, TCPSPLICE_STATE_ESTABLISHED);
 	CHECK_INT(parse_state("time-wait", &state), 0);
-	CHECK_INT(state, TSP_STATE_TIME_WAIT);
+	CHECK_INT(state, TCPSPLICE_STATE_TIME_WAIT);
 	CHECK_INT(parse_state("NONE", &state), -1);
 	CHECK_INT(parse_state("BOGUS", &state), -1);
 	CHECK_INT(parse_state("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &state), -1);
@@ -87,8 +87,8 @@ int main(void)
 	/* pieces */
 	CHECK_STR(fmt_endpoint(b, sizeof(b), &s.client, &num), "10.0.1.1:43210");
 	{
-		struct tsp_endpoint e6 = { .family = AF_INET6, .port = 8000 };
-		struct tsp_filter f6;
+		struct tcpsplice_endpoint e6 = { .family = AF_INET6, .port = 8000 };
+		struct tcpsplice_filter f6;
 
 		inet_pton(AF_INET6, "fd00:1::1", &e6.addr6);
 		CHECK_STR(fmt_endpoint(b, sizeof(b), &e6, &num), "[fd00:1::1]:8000");
@@ -114,7 +114,7 @@ int main(void)
 	two[0] = s;
 	two[1] = s;
 	two[1].id = 7;
-	two[1].fields = TSP_INFO_ID;
+	two[1].fields = TCPSPLICE_INFO_ID;
 	CAPTURE(out, print_table(stream, two, 2, &num));
 	CHECK(strstr(out, "Id  Client          Proxy-A        Proxy-B         Server"
 		      "         State        Expires  Age    C>S-pkts  C>S-bytes  S>C-pkts  S>C-bytes\n") == out);
@@ -141,15 +141,15 @@ int main(void)
 
 	memset(&st, 0, sizeof(st));
 	st.sessions_active = 2;
-	st.n = TSP_STAT_KNOWN + 1;
-	st.v[TSP_STAT_SESSIONS_CREATED] = 9;
-	st.v[TSP_STAT_KNOWN] = 5;
+	st.n = TCPSPLICE_STAT_KNOWN + 1;
+	st.v[TCPSPLICE_STAT_SESSIONS_CREATED] = 9;
+	st.v[TCPSPLICE_STAT_KNOWN] = 5;
 	CAPTURE(out, print_stats(stream, &st, &num));
 	CHECK(strstr(out, "sessions_active          2\nsessions_created         9\n") == out);
 	/* a counter newer than the library: shown by number */
-	snprintf(name, sizeof(name), "counter_%d", TSP_STAT_KNOWN);
+	snprintf(name, sizeof(name), "counter_%d", TCPSPLICE_STAT_KNOWN);
 	snprintf(want, sizeof(want), "\n%-25s0\n%-25s5\n",
-		 tsp_stat_name(TSP_STAT_KNOWN - 1), name);
+		 tcpsplice_stat_name(TCPSPLICE_STAT_KNOWN - 1), name);
 	CHECK(strstr(out, want) != NULL);
 	free(out);
 	CAPTURE(out, print_stats(stream, &st, &js));
@@ -159,16 +159,16 @@ int main(void)
 	free(out);
 
 	memset(&ev, 0, sizeof(ev));
-	ev.type = TSP_EVENT_END;
+	ev.type = TCPSPLICE_EVENT_END;
 	ev.s = s;
-	ev.s.end_reason = TSP_END_FIN;
+	ev.s.end_reason = TCPSPLICE_END_FIN;
 	CAPTURE(out, print_event(stream, &ev, 0, &num));
 	CHECK_STR(out, "end id=12 client=10.0.1.1:43210 proxy_a=10.0.1.2:8000 "
 		  "proxy_b=10.0.2.2:51000 server=10.0.2.1:5001 state=ESTABLISHED "
 		  "mode=drained pkts_c2s=3 bytes_c2s=1048576 pkts_s2c=4 bytes_s2c=5 "
 		  "duration_ms=61500 reason=fin uid=65534\n");
 	free(out);
-	ev.type = TSP_EVENT_START;
+	ev.type = TCPSPLICE_EVENT_START;
 	CAPTURE(out, print_event(stream, &ev, 0, &js));
 	CHECK(strstr(out, "{\"event\":\"start\",\"id\":12,") == out);
 	CHECK(out[strlen(out) - 2] == '}');

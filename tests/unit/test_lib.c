@@ -40,39 +40,39 @@ static void test_names(void)
 {
 	unsigned int i;
 
-	CHECK_STR(tsp_state_name(TSP_STATE_ESTABLISHED), "ESTABLISHED");
-	CHECK_STR(tsp_state_name(TSP_STATE_SYNACK), "SYNACK");
-	CHECK(tsp_state_name(TSP_STATE_MAX) == NULL);
-	for (i = 0; i < TSP_STATE_MAX; i++)
-		CHECK_INT(tsp_state_from_name(tsp_state_name(i)), i);
-	CHECK_INT(tsp_state_from_name("time_wait"), TSP_STATE_TIME_WAIT);
-	CHECK_INT(tsp_state_from_name("bogus"), -1);
-	CHECK_INT(tsp_state_from_name(NULL), -1);
-	CHECK_STR(tsp_end_reason_name(TSP_END_FIN), "fin");
-	CHECK_STR(tsp_end_reason_name(TSP_END_UNLOAD), "unload");
-	CHECK(tsp_end_reason_name(TSP_END_MAX) == NULL);
-	CHECK_STR(tsp_event_name(TSP_EVENT_START), "start");
-	CHECK_STR(tsp_event_name(TSP_EVENT_HANDOFF), "handoff");
-	CHECK_STR(tsp_event_name(TSP_EVENT_END), "end");
-	CHECK(tsp_event_name(0) == NULL);
-	CHECK(tsp_stat_name(TSP_STAT_KNOWN) == NULL);
-	CHECK_STR(tsp_strerror(-EPERM), "Operation not permitted");
-	CHECK_STR(tsp_strerror(EINVAL), "Invalid argument");
-	CHECK(tsp_strerror(100000) != NULL);
+	CHECK_STR(tcpsplice_state_name(TCPSPLICE_STATE_ESTABLISHED), "ESTABLISHED");
+	CHECK_STR(tcpsplice_state_name(TCPSPLICE_STATE_SYNACK), "SYNACK");
+	CHECK(tcpsplice_state_name(TCPSPLICE_STATE_MAX) == NULL);
+	for (i = 0; i < TCPSPLICE_STATE_MAX; i++)
+		CHECK_INT(tcpsplice_state_from_name(tcpsplice_state_name(i)), i);
+	CHECK_INT(tcpsplice_state_from_name("time_wait"), TCPSPLICE_STATE_TIME_WAIT);
+	CHECK_INT(tcpsplice_state_from_name("bogus"), -1);
+	CHECK_INT(tcpsplice_state_from_name(NULL), -1);
+	CHECK_STR(tcpsplice_end_reason_name(TCPSPLICE_END_FIN), "fin");
+	CHECK_STR(tcpsplice_end_reason_name(TCPSPLICE_END_UNLOAD), "unload");
+	CHECK(tcpsplice_end_reason_name(TCPSPLICE_END_MAX) == NULL);
+	CHECK_STR(tcpsplice_event_name(TCPSPLICE_EVENT_START), "start");
+	CHECK_STR(tcpsplice_event_name(TCPSPLICE_EVENT_HANDOFF), "handoff");
+	CHECK_STR(tcpsplice_event_name(TCPSPLICE_EVENT_END), "end");
+	CHECK(tcpsplice_event_name(0) == NULL);
+	CHECK(tcpsplice_stat_name(TCPSPLICE_STAT_KNOWN) == NULL);
+	CHECK_STR(tcpsplice_strerror(-EPERM), "Operation not permitted");
+	CHECK_STR(tcpsplice_strerror(EINVAL), "Invalid argument");
+	CHECK(tcpsplice_strerror(100000) != NULL);
 
 	/* The counter names come from the ABI header's one list (the
 	 * kernel's /proc/net/stat/tcp_splice uses the same): every counter
 	 * the library knows has a distinct name. */
-	for (i = 0; i < TSP_STAT_KNOWN; i++) {
+	for (i = 0; i < TCPSPLICE_STAT_KNOWN; i++) {
 		unsigned int j;
 
-		CHECK(tsp_stat_name(i) != NULL && tsp_stat_name(i)[0] != 0);
-		for (j = 0; j < i && tsp_stat_name(i); j++)
-			CHECK(!tsp_stat_name(j) || strcmp(tsp_stat_name(i), tsp_stat_name(j)) != 0);
+		CHECK(tcpsplice_stat_name(i) != NULL && tcpsplice_stat_name(i)[0] != 0);
+		for (j = 0; j < i && tcpsplice_stat_name(i); j++)
+			CHECK(!tcpsplice_stat_name(j) || strcmp(tcpsplice_stat_name(i), tcpsplice_stat_name(j)) != 0);
 	}
-	CHECK_STR(tsp_stat_name(TSP_STAT_SESSIONS_CREATED), "sessions_created");
-	CHECK_STR(tsp_stat_name(TSP_STAT_DROP_BAD_CSUM), "drop_bad_csum");
-	CHECK_STR(tsp_stat_name(TSP_STAT_SYN_RECYCLED), "syn_recycled");
+	CHECK_STR(tcpsplice_stat_name(TCPSPLICE_STAT_SESSIONS_CREATED), "sessions_created");
+	CHECK_STR(tcpsplice_stat_name(TCPSPLICE_STAT_DROP_BAD_CSUM), "drop_bad_csum");
+	CHECK_STR(tcpsplice_stat_name(TCPSPLICE_STAT_SYN_RECYCLED), "syn_recycled");
 }
 
 static void test_nlerr(void)
@@ -86,14 +86,14 @@ static void test_nlerr(void)
 	CHECK_INT(tspi_nlerr_to_errno(-9999), EIO);
 }
 
-static int dummy_cb(const struct tsp_session_info *s, void *arg)
+static int dummy_cb(const struct tcpsplice_session_info *s, void *arg)
 {
 	(void)s;
 	(void)arg;
 	return 0;
 }
 
-static int dummy_ev(const struct tsp_event *ev, void *arg)
+static int dummy_ev(const struct tcpsplice_event *ev, void *arg)
 {
 	(void)ev;
 	(void)arg;
@@ -103,7 +103,7 @@ static int dummy_ev(const struct tsp_event *ev, void *arg)
 /* Without the module (the host): everything says ENOENT, cleanly. */
 static void test_no_module(void)
 {
-	struct tsp_handle *h;
+	struct tcpsplice_handle *h;
 
 	if (have_module()) {
 		printf("test_lib: %s exists, skipping the no-module checks\n",
@@ -111,19 +111,19 @@ static void test_no_module(void)
 		return;
 	}
 	errno = 0;
-	CHECK(tsp_open(0) == NULL);
+	CHECK(tcpsplice_open(0) == NULL);
 	CHECK_INT(errno, ENOENT);
 	errno = 0;
-	CHECK(tsp_open(TSP_OPEN_NETLINK_ONLY) == NULL);
+	CHECK(tcpsplice_open(TCPSPLICE_OPEN_NETLINK_ONLY) == NULL);
 	CHECK_INT(errno, ENOENT);
 	errno = 0;
-	CHECK(tsp_open(TSP_OPEN_IOCTL_ONLY) == NULL);
+	CHECK(tcpsplice_open(TCPSPLICE_OPEN_IOCTL_ONLY) == NULL);
 	CHECK_INT(errno, ENOENT);
 	errno = 0;
-	CHECK(tsp_open(TSP_OPEN_IOCTL_ONLY | TSP_OPEN_NETLINK_ONLY) == NULL);
+	CHECK(tcpsplice_open(TCPSPLICE_OPEN_IOCTL_ONLY | TCPSPLICE_OPEN_NETLINK_ONLY) == NULL);
 	CHECK_INT(errno, EINVAL);
 	errno = 0;
-	CHECK(tsp_open(0x100) == NULL);
+	CHECK(tcpsplice_open(0x100) == NULL);
 	CHECK_INT(errno, EINVAL);
 
 	/* HAProxy 1.3 API: start fails with ENOENT, so does a lazy splice */
@@ -142,57 +142,57 @@ static void test_no_module(void)
 	CHECK(h != NULL);
 	if (!h)
 		return;
-	CHECK_INT(tsp_has_netlink(h), 0);
-	CHECK_INT(tsp_splice(h, 3, 4, 0x2, NULL), -EINVAL);
+	CHECK_INT(tcpsplice_has_netlink(h), 0);
+	CHECK_INT(tcpsplice_splice(h, 3, 4, 0x2, NULL), -EINVAL);
 	CHECK_INT(errno, EINVAL);
-	CHECK(strstr(tsp_last_error(h), "flag") != NULL);
-	CHECK_INT(tsp_splice(h, -1, 4, 0, NULL), -EBADF);
-	CHECK_STR(tsp_last_error(h), "Bad file descriptor");
-	CHECK_STR(tsp_last_extack(h), "");
-	CHECK_INT(tsp_splice(h, 3, -7, TSP_SPLICE_DRAINED, NULL), -EBADF);
-	CHECK_INT(tsp_splice(h, 0, 1, TSP_SPLICE_DRAINED, NULL), -ENOENT);
-	CHECK(strstr(tsp_last_error(h), "module not loaded") != NULL);
-	CHECK_INT(tsp_get(h, 1, NULL), -EINVAL);
+	CHECK(strstr(tcpsplice_last_error(h), "flag") != NULL);
+	CHECK_INT(tcpsplice_splice(h, -1, 4, 0, NULL), -EBADF);
+	CHECK_STR(tcpsplice_last_error(h), "Bad file descriptor");
+	CHECK_STR(tcpsplice_last_extack(h), "");
+	CHECK_INT(tcpsplice_splice(h, 3, -7, TCPSPLICE_SPLICE_DRAINED, NULL), -EBADF);
+	CHECK_INT(tcpsplice_splice(h, 0, 1, TCPSPLICE_SPLICE_DRAINED, NULL), -ENOENT);
+	CHECK(strstr(tcpsplice_last_error(h), "module not loaded") != NULL);
+	CHECK_INT(tcpsplice_get(h, 1, NULL), -EINVAL);
 	{
-		struct tsp_session_info s;
-		struct tsp_stats st;
-		struct tsp_filter f = { .mask = 0x100 };
+		struct tcpsplice_session_info s;
+		struct tcpsplice_stats st;
+		struct tcpsplice_filter f = { .mask = 0x100 };
 
-		CHECK_INT(tsp_get(h, 1, &s), -EOPNOTSUPP);
-		CHECK(strstr(tsp_last_error(h), "ioctl only") != NULL);
-		CHECK_INT(tsp_stats(h, &st), -EOPNOTSUPP);
-		CHECK_INT(tsp_stats(h, NULL), -EINVAL);
-		CHECK_INT(tsp_flush(h, NULL), -EOPNOTSUPP);
-		CHECK_INT(tsp_flush(h, &f), -EINVAL);
-		f.mask = TSP_FILTER_STATE;
-		f.state = TSP_STATE_NONE;
-		CHECK_INT(tsp_dump(h, &f, dummy_cb, NULL), -EINVAL);
-		f.state = TSP_STATE_MAX;
-		CHECK_INT(tsp_dump(h, &f, dummy_cb, NULL), -EINVAL);
-		CHECK_INT(tsp_dump(h, NULL, NULL, NULL), -EINVAL);
-		CHECK_INT(tsp_events_subscribe(h), -EOPNOTSUPP);
-		CHECK_INT(tsp_events_fd(h), -EINVAL);
-		CHECK_INT(tsp_events_read(h, NULL, NULL), -EINVAL);
-		CHECK_INT(tsp_events_read(h, dummy_ev, NULL), -EINVAL);
+		CHECK_INT(tcpsplice_get(h, 1, &s), -EOPNOTSUPP);
+		CHECK(strstr(tcpsplice_last_error(h), "ioctl only") != NULL);
+		CHECK_INT(tcpsplice_stats(h, &st), -EOPNOTSUPP);
+		CHECK_INT(tcpsplice_stats(h, NULL), -EINVAL);
+		CHECK_INT(tcpsplice_flush(h, NULL), -EOPNOTSUPP);
+		CHECK_INT(tcpsplice_flush(h, &f), -EINVAL);
+		f.mask = TCPSPLICE_FILTER_STATE;
+		f.state = TCPSPLICE_STATE_NONE;
+		CHECK_INT(tcpsplice_dump(h, &f, dummy_cb, NULL), -EINVAL);
+		f.state = TCPSPLICE_STATE_MAX;
+		CHECK_INT(tcpsplice_dump(h, &f, dummy_cb, NULL), -EINVAL);
+		CHECK_INT(tcpsplice_dump(h, NULL, NULL, NULL), -EINVAL);
+		CHECK_INT(tcpsplice_events_subscribe(h), -EOPNOTSUPP);
+		CHECK_INT(tcpsplice_events_fd(h), -EINVAL);
+		CHECK_INT(tcpsplice_events_read(h, NULL, NULL), -EINVAL);
+		CHECK_INT(tcpsplice_events_read(h, dummy_ev, NULL), -EINVAL);
 	}
-	tsp_close(h);
-	tsp_close(NULL);
+	tcpsplice_close(h);
+	tcpsplice_close(NULL);
 	/* NULL handles */
-	CHECK_INT(tsp_splice(NULL, 0, 1, 0, NULL), -EINVAL);
-	CHECK_INT(tsp_stats(NULL, NULL), -EINVAL);
-	CHECK_INT(tsp_has_netlink(NULL), 0);
-	CHECK_STR(tsp_last_error(NULL), "");
-	CHECK_INT(tsp_events_subscribe(NULL), -EINVAL);
+	CHECK_INT(tcpsplice_splice(NULL, 0, 1, 0, NULL), -EINVAL);
+	CHECK_INT(tcpsplice_stats(NULL, NULL), -EINVAL);
+	CHECK_INT(tcpsplice_has_netlink(NULL), 0);
+	CHECK_STR(tcpsplice_last_error(NULL), "");
+	CHECK_INT(tcpsplice_events_subscribe(NULL), -EINVAL);
 }
 
-/* tsp_last_error is per thread. */
-static struct tsp_handle *shared;
+/* tcpsplice_last_error is per thread. */
+static struct tcpsplice_handle *shared;
 static void *other_thread(void *arg)
 {
 	(void)arg;
-	CHECK_STR(tsp_last_error(shared), "");
-	CHECK_INT(tsp_splice(shared, -1, 0, 0, NULL), -EBADF);
-	CHECK_STR(tsp_last_error(shared), "Bad file descriptor");
+	CHECK_STR(tcpsplice_last_error(shared), "");
+	CHECK_INT(tcpsplice_splice(shared, -1, 0, 0, NULL), -EBADF);
+	CHECK_STR(tcpsplice_last_error(shared), "Bad file descriptor");
 	return NULL;
 }
 
@@ -201,11 +201,11 @@ static void test_last_error_threads(void)
 	pthread_t t;
 
 	shared = tspi_open_detached();
-	CHECK_INT(tsp_splice(shared, 1, 2, 0x4, NULL), -EINVAL);
+	CHECK_INT(tcpsplice_splice(shared, 1, 2, 0x4, NULL), -EINVAL);
 	pthread_create(&t, NULL, other_thread, NULL);
 	pthread_join(t, NULL);
-	CHECK(strstr(tsp_last_error(shared), "flag") != NULL);
-	tsp_close(shared);
+	CHECK(strstr(tcpsplice_last_error(shared), "flag") != NULL);
+	tcpsplice_close(shared);
 }
 
 /* ---- parsing of messages as the kernel builds them ---------------------- */
@@ -243,8 +243,8 @@ static void put_session(struct nl_msg *m)
 
 static void test_parse(void)
 {
-	struct tsp_session_info s;
-	struct tsp_stats st;
+	struct tcpsplice_session_info s;
+	struct tcpsplice_stats st;
 	struct nl_msg *m;
 	struct nlattr *nest;
 	char a[INET_ADDRSTRLEN];
@@ -255,9 +255,9 @@ static void test_parse(void)
 	nla_put_u32(m, TCP_SPLICE_A_MAX + 7, 1);	/* a newer kernel's */
 	CHECK_INT(tspi_parse_session(m, &s), 0);
 	nlmsg_free(m);
-	CHECK_INT(s.fields, TSP_INFO_ID | TSP_INFO_TUPLE | TSP_INFO_STATE |
-		  TSP_INFO_EXPIRES | TSP_INFO_COUNTERS | TSP_INFO_DURATION |
-		  TSP_INFO_END_REASON | TSP_INFO_UID | TSP_INFO_FLAGS);
+	CHECK_INT(s.fields, TCPSPLICE_INFO_ID | TCPSPLICE_INFO_TUPLE | TCPSPLICE_INFO_STATE |
+		  TCPSPLICE_INFO_EXPIRES | TCPSPLICE_INFO_COUNTERS | TCPSPLICE_INFO_DURATION |
+		  TCPSPLICE_INFO_END_REASON | TCPSPLICE_INFO_UID | TCPSPLICE_INFO_FLAGS);
 	CHECK_INT(s.id, 42);
 	CHECK_STR(inet_ntop(AF_INET, &s.client.addr, a, sizeof(a)), "10.0.1.1");
 	CHECK_INT(s.client.port, 43210);
@@ -267,15 +267,15 @@ static void test_parse(void)
 	CHECK_INT(s.proxy_b.port, 51000);
 	CHECK_STR(inet_ntop(AF_INET, &s.server.addr, a, sizeof(a)), "10.0.2.1");
 	CHECK_INT(s.server.port, 5001);
-	CHECK_INT(s.state, TSP_STATE_ESTABLISHED);
+	CHECK_INT(s.state, TCPSPLICE_STATE_ESTABLISHED);
 	CHECK_INT(s.expires, 899);
 	CHECK_INT(s.pkts_c2s, 10);
 	CHECK_INT(s.bytes_c2s, 1048576);
 	CHECK_INT(s.pkts_s2c, 20);
 	CHECK_INT(s.bytes_s2c, 2097152);
 	CHECK_INT(s.duration_ms, 1234);
-	CHECK_INT(s.end_reason, TSP_END_FIN);
-	CHECK_INT(s.flags, TSP_SPLICE_DRAINED);
+	CHECK_INT(s.end_reason, TCPSPLICE_END_FIN);
+	CHECK_INT(s.flags, TCPSPLICE_SPLICE_DRAINED);
 	CHECK_INT(s.uid, 65534);
 
 	/* partial: no tuple bit unless all four endpoints are there */
@@ -285,7 +285,7 @@ static void test_parse(void)
 	nla_put_u16(m, TCP_SPLICE_A_CLIENT_PORT, 1);
 	nla_put_u64(m, TCP_SPLICE_A_PKTS_C2S, 1);
 	CHECK_INT(tspi_parse_session(m, &s), 0);
-	CHECK_INT(s.fields, TSP_INFO_ID);
+	CHECK_INT(s.fields, TCPSPLICE_INFO_ID);
 	nlmsg_free(m);
 
 	/* truncated attribute: refused, not misread */
@@ -295,22 +295,22 @@ static void test_parse(void)
 	nlmsg_free(m);
 
 	/* counters: nest of u64, type = index + 1; unknown ones kept up to
-	 * TSP_STATS_MAX, beyond ignored */
+	 * TCPSPLICE_STATS_MAX, beyond ignored */
 	m = kmsg(TCP_SPLICE_CMD_STATS);
 	nla_put_u32(m, TCP_SPLICE_A_SESSIONS_ACTIVE, 3);
 	nest = nla_nest_start(m, TCP_SPLICE_A_STATS);
-	for (i = 0; i < TSP_STAT_KNOWN; i++)
+	for (i = 0; i < TCPSPLICE_STAT_KNOWN; i++)
 		nla_put_u64(m, i + 1, 1000 + i);
 	nla_put_u64(m, 40, 77);
-	nla_put_u64(m, TSP_STATS_MAX + 5, 99);
+	nla_put_u64(m, TCPSPLICE_STATS_MAX + 5, 99);
 	nla_put_u32(m, 41, 5);			/* too short: skipped */
 	nla_nest_end(m, nest);
 	CHECK_INT(tspi_parse_stats(m, &st), 0);
 	nlmsg_free(m);
 	CHECK_INT(st.sessions_active, 3);
 	CHECK_INT(st.n, 40);
-	CHECK_INT(st.v[TSP_STAT_SESSIONS_CREATED], 1000);
-	CHECK_INT(st.v[TSP_STAT_OFO_PURGED], 1000 + TSP_STAT_OFO_PURGED);
+	CHECK_INT(st.v[TCPSPLICE_STAT_SESSIONS_CREATED], 1000);
+	CHECK_INT(st.v[TCPSPLICE_STAT_OFO_PURGED], 1000 + TCPSPLICE_STAT_OFO_PURGED);
 	CHECK_INT(st.v[39], 77);
 	CHECK_INT(st.v[40], 0);
 

@@ -17,9 +17,9 @@ readelf -d "$O/lib/libtcpsplice.so.0" | grep -q 'SONAME.*\[libtcpsplice.so.0\]' 
 # exported: exactly the public API, nothing internal
 exp=$(nm -D --defined-only "$O/lib/libtcpsplice.so.0" | awk '$2 == "T" {sub(/@.*/, "", $3); print $3}' | sort)
 echo "$exp" | grep -q '^tspi_' && bad "internal symbols exported: $(echo "$exp" | grep '^tspi_')"
-for s in tcp_splice_start tcp_splice_initfd tcp_splice_splicefd tsp_open tsp_close \
-	tsp_splice tsp_get tsp_dump tsp_flush tsp_stats tsp_events_subscribe \
-	tsp_events_fd tsp_events_read tsp_last_error tsp_strerror; do
+for s in tcp_splice_start tcp_splice_initfd tcp_splice_splicefd tcpsplice_open tcpsplice_close \
+	tcpsplice_splice tcpsplice_get tcpsplice_dump tcpsplice_flush tcpsplice_stats tcpsplice_events_subscribe \
+	tcpsplice_events_fd tcpsplice_events_read tcpsplice_last_error tcpsplice_strerror; do
 	echo "$exp" | grep -qx "$s" || bad "$s not exported"
 done
 
@@ -55,10 +55,10 @@ cat > "$tmp/m.c" <<'C'
 #include <tcpsplice.h>
 int main(void)
 {
-	struct tsp_handle *h = tsp_open(0);
+	struct tcpsplice_handle *h = tcpsplice_open(0);
 
 	if (h) {
-		tsp_close(h);
+		tcpsplice_close(h);
 		return 0;
 	}
 	return errno == ENOENT ? 5 : 6;

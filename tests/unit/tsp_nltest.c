@@ -5,7 +5,7 @@
  * libnl directly.
  *
  *   tsp_nltest proxy [opts] LISTEN_PORT SERVER_IP SERVER_PORT
- *       accept, connect, splice with tsp_splice (netlink or ioctl)
+ *       accept, connect, splice with tcpsplice_splice (netlink or ioctl)
  *   tsp_nltest errnos
  *       every refusal of SPLICE, through netlink and through the ioctl:
  *       the same errno both ways
@@ -88,7 +88,7 @@ static int cmd_proxy(int argc, char **argv)
 	int oflags, fails = 0;
 	size_t hold = 0;
 	struct sockaddr_in la = { .sin_family = AF_INET }, sa = { .sin_family = AF_INET };
-	struct tsp_handle *h;
+	struct tcpsplice_handle *h;
 	FILE *idf = NULL;
 
 	for (i = 0; i < argc && argv[i][0] == '-'; i++) {
@@ -134,16 +134,16 @@ static int cmd_proxy(int argc, char **argv)
 	sa.sin_port = htons((uint16_t)atoi(argv[i + 2]));
 
 	if (!strcmp(via, "netlink"))
-		oflags = TSP_OPEN_NETLINK_ONLY;
+		oflags = TCPSPLICE_OPEN_NETLINK_ONLY;
 	else if (!strcmp(via, "ioctl"))
-		oflags = TSP_OPEN_IOCTL_ONLY;
+		oflags = TCPSPLICE_OPEN_IOCTL_ONLY;
 	else if (!strcmp(via, "auto"))
 		oflags = 0;
 	else
 		usage();
-	h = tsp_open(oflags);
+	h = tcpsplice_open(oflags);
 	if (!h) {
-		fprintf(stderr, "tsp_nltest: tsp_open: %s (%s)\n", strerror(errno),
+		fprintf(stderr, "tsp_nltest: tcpsplice_open: %s (%s)\n", strerror(errno),
 			tsu_errname(errno));
 		printf("nl open=%s\n", tsu_errname(errno));
 		return 1;
@@ -194,12 +194,12 @@ static int cmd_proxy(int argc, char **argv)
 				d[1].len += (size_t)k;
 			}
 		}
-		e = tsp_splice(h, cli, srv, legacy ? TSP_SPLICE_LEGACY : TSP_SPLICE_DRAINED,
+		e = tcpsplice_splice(h, cli, srv, legacy ? TCPSPLICE_SPLICE_LEGACY : TCPSPLICE_SPLICE_DRAINED,
 			       &id);
 		printf("nl session=%d via=%s mode=%s splice=%s id=%llu extack='%s'\n",
-		       i, tsp_has_netlink(h) ? "netlink" : "ioctl",
+		       i, tcpsplice_has_netlink(h) ? "netlink" : "ioctl",
 		       legacy ? "legacy" : "drained", tsu_errname(e),
-		       (unsigned long long)id, e ? tsp_last_extack(h) : "");
+		       (unsigned long long)id, e ? tcpsplice_last_extack(h) : "");
 		fflush(stdout);
 		if (e)
 			fails++;
@@ -232,7 +232,7 @@ static int cmd_proxy(int argc, char **argv)
 			pause();
 	if (idf)
 		fclose(idf);
-	tsp_close(h);
+	tcpsplice_close(h);
 	printf("nl sessions=%d failed=%d\n", count, fails);
 	return fails ? 1 : 0;
 }
@@ -252,16 +252,16 @@ static int tcp_pair(int lfd, int *c, int *a)
 	return *c < 0 || *a < 0 ? -1 : 0;
 }
 
-static int check_both(struct tsp_handle *nl, struct tsp_handle *io,
+static int check_both(struct tcpsplice_handle *nl, struct tcpsplice_handle *io,
 		      const char *name, int cli, int srv, int want)
 {
-	int a = tsp_splice(nl, cli, srv, TSP_SPLICE_DRAINED, NULL);
-	const char *ext = tsp_last_extack(nl);
+	int a = tcpsplice_splice(nl, cli, srv, TCPSPLICE_SPLICE_DRAINED, NULL);
+	const char *ext = tcpsplice_last_extack(nl);
 	char extb[256];
 	int b, ok;
 
 	snprintf(extb, sizeof(extb), "%s", a ? ext : "");
-	b = tsp_splice(io, cli, srv, TSP_SPLICE_DRAINED, NULL);
+	b = tcpsplice_splice(io, cli, srv, TCPSPLICE_SPLICE_DRAINED, NULL);
 	ok = a == -want && b == -want;
 	printf("%s %s netlink=%s ioctl=%s expected=%s extack='%s'\n",
 	       ok ? "ok" : "FAIL", name, tsu_errname(a), tsu_errname(b),
@@ -273,10 +273,10 @@ static int cmd_errnos(void)
 {
 	struct sockaddr_in lo = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct tsp_handle *nl = tsp_open(TSP_OPEN_NETLINK_ONLY);
-	struct tsp_handle *io = tsp_open(TSP_OPEN_IOCTL_ONLY);
+	struct tcpsplice_handle *nl = tcpsplice_open(TCPSPLICE_OPEN_NETLINK_ONLY);
+	struct tcpsplice_handle *io = tcpsplice_open(TCPSPLICE_OPEN_IOCTL_ONLY);
 	int lfd, c1, a1, c2, a2, fresh, udp, unx, v6, devnull, bad = 0;
-	struct tsp_filter f = { .mask = TSP_FILTER_ID };
+	struct tcpsplice_filter f = { .mask = TCPSPLICE_FILTER_ID };
 	uint64_t id = 0;
 	int e;
 
@@ -310,39 +310,39 @@ static int cmd_errnos(void)
 		bad += check_both(nl, io, "ipv6_unconnected", v6, a1, ENOTCONN);
 
 	/* One real splice through netlink, then EBUSY both ways. */
-	e = tsp_splice(nl, a1, c2, TSP_SPLICE_DRAINED, &id);
+	e = tcpsplice_splice(nl, a1, c2, TCPSPLICE_SPLICE_DRAINED, &id);
 	printf("%s splice_ok netlink=%s id=%llu\n", !e && id ? "ok" : "FAIL",
 	       tsu_errname(e), (unsigned long long)id);
 	bad += !(!e && id);
 	if (!e) {
-		struct tsp_session_info s;
+		struct tcpsplice_session_info s;
 
 		bad += check_both(nl, io, "busy", a1, a2, EBUSY);
 		bad += check_both(nl, io, "busy_server", c1, c2, EBUSY);
-		e = tsp_get(nl, id, &s);
+		e = tcpsplice_get(nl, id, &s);
 		printf("%s get_own netlink=%s id=%llu\n", !e && s.id == id ? "ok" : "FAIL",
 		       tsu_errname(e), (unsigned long long)s.id);
 		bad += !(!e && s.id == id);
 		f.id = id;
-		e = tsp_flush(nl, &f);
+		e = tcpsplice_flush(nl, &f);
 		printf("%s flush_own netlink=%s (needs root)\n", !e ? "ok" : "FAIL",
 		       tsu_errname(e));
 		bad += e != 0;
-		e = tsp_get(nl, id, &s);
+		e = tcpsplice_get(nl, id, &s);
 		printf("%s get_flushed netlink=%s extack='%s'\n", e == -ENOENT ? "ok" : "FAIL",
-		       tsu_errname(e), tsp_last_extack(nl));
+		       tsu_errname(e), tcpsplice_last_extack(nl));
 		bad += e != -ENOENT;
 	}
 	/* Library-side checks (never reach the kernel). */
-	e = tsp_splice(nl, -1, a1, 0, NULL);
+	e = tcpsplice_splice(nl, -1, a1, 0, NULL);
 	printf("%s lib_negative_fd %s\n", e == -EBADF ? "ok" : "FAIL", tsu_errname(e));
 	bad += e != -EBADF;
-	e = tsp_splice(nl, a1, a2, 0x80, NULL);
+	e = tcpsplice_splice(nl, a1, a2, 0x80, NULL);
 	printf("%s lib_bad_flag %s\n", e == -EINVAL ? "ok" : "FAIL", tsu_errname(e));
 	bad += e != -EINVAL;
 	printf("errnos failed=%d\n", bad);
-	tsp_close(nl);
-	tsp_close(io);
+	tcpsplice_close(nl);
+	tcpsplice_close(io);
 	return bad ? 1 : 0;
 }
 
@@ -796,12 +796,12 @@ static int cmd_fuzz(int argc, char **argv)
 /* threads: one handle, many threads                                         */
 /* ======================================================================== */
 
-static struct tsp_handle *th_h;
+static struct tcpsplice_handle *th_h;
 static volatile int th_stop;
 static int th_errors;
 static pthread_mutex_t th_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int count_cb(const struct tsp_session_info *s, void *arg)
+static int count_cb(const struct tcpsplice_session_info *s, void *arg)
 {
 	(void)s;
 	(*(int *)arg)++;
@@ -813,27 +813,27 @@ static void *th_worker(void *arg)
 	long k = (long)arg, i;
 
 	for (i = 0; i < 300; i++) {
-		struct tsp_stats st;
+		struct tcpsplice_stats st;
 		int n = 0, e;
 
-		e = (i + k) % 2 ? tsp_stats(th_h, &st) : tsp_dump(th_h, NULL, count_cb, &n);
+		e = (i + k) % 2 ? tcpsplice_stats(th_h, &st) : tcpsplice_dump(th_h, NULL, count_cb, &n);
 		if (e < 0) {
 			pthread_mutex_lock(&th_lock);
 			th_errors++;
 			printf("FAIL thread %ld iteration %ld: %s (%s)\n", k, i,
-			       tsu_errname(e), tsp_last_error(th_h));
+			       tsu_errname(e), tcpsplice_last_error(th_h));
 			pthread_mutex_unlock(&th_lock);
 		}
 	}
 	return NULL;
 }
 
-static int nested_cb(const struct tsp_session_info *s, void *arg)
+static int nested_cb(const struct tcpsplice_session_info *s, void *arg)
 {
-	struct tsp_stats st;
+	struct tcpsplice_stats st;
 
 	(void)s;
-	*(int *)arg = tsp_stats(th_h, &st);
+	*(int *)arg = tcpsplice_stats(th_h, &st);
 	return 1;
 }
 
@@ -845,13 +845,13 @@ static int cmd_threads(int argc, char **argv)
 
 	if (n < 1 || n > 64)
 		usage();
-	th_h = tsp_open(TSP_OPEN_NETLINK_ONLY);
+	th_h = tcpsplice_open(TCPSPLICE_OPEN_NETLINK_ONLY);
 	if (!th_h) {
 		printf("FAIL open %s\n", tsu_errname(errno));
 		return 1;
 	}
-	e = tsp_events_subscribe(th_h);
-	fd = tsp_events_fd(th_h);
+	e = tcpsplice_events_subscribe(th_h);
+	fd = tcpsplice_events_fd(th_h);
 	printf("%s subscribe %s fd=%d\n", !e && fd >= 0 ? "ok" : "FAIL", tsu_errname(e), fd);
 	th_errors += e || fd < 0;
 	for (i = 0; i < n; i++)
@@ -859,13 +859,13 @@ static int cmd_threads(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
 	/* a callback that re-enters its own handle gets EDEADLK */
-	e = tsp_dump(th_h, NULL, nested_cb, &nested);
+	e = tcpsplice_dump(th_h, NULL, nested_cb, &nested);
 	i = (e == 0 && nested == 0) || (e > 0 && nested == -EDEADLK);
 	printf("%s reentry dump=%d nested=%s\n", i ? "ok" : "FAIL", e,
 	       tsu_errname(nested));
 	th_errors += !i;
 	printf("threads n=%ld errors=%d\n", n, th_errors);
-	tsp_close(th_h);
+	tcpsplice_close(th_h);
 	return th_errors ? 1 : 0;
 }
 

@@ -11,8 +11,8 @@
 
 struct nl_msg;
 struct nlattr;
-struct tsp_session_info;
-struct tsp_stats;
+struct tcpsplice_session_info;
+struct tcpsplice_stats;
 
 /* compat.c: the device (these need only the C library). */
 int tspi_dev_open(void);
@@ -22,9 +22,9 @@ int tspi_dev_splice(int fd, int cli_fd, int srv_fd, unsigned int flags,
 int tspi_initfd_params(const struct tcp_info *ci, int *mss, int *clamp);
 
 /* tsp.c: parsing of kernel messages (unit-tested with built messages). */
-int tspi_parse_session(struct nl_msg *msg, struct tsp_session_info *out);
-int tspi_parse_stats(struct nl_msg *msg, struct tsp_stats *out);
+int tspi_parse_session(struct nl_msg *msg, struct tcpsplice_session_info *out);
+int tspi_parse_stats(struct nl_msg *msg, struct tcpsplice_stats *out);
 int tspi_nlerr_to_errno(int nlerr);
-struct tsp_handle *tspi_open_detached(void);
+struct tcpsplice_handle *tspi_open_detached(void);
 
 #endif /* TSP_INTERNAL_H */

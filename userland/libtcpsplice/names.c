@@ -11,86 +11,86 @@
 #include "tcpsplice.h"
 
 /* The library's enums are the ABI's, value for value. */
-_Static_assert((int)TSP_STATE_MAX == (int)TCP_SPLICE_S_MAX, "states");
-_Static_assert((int)TSP_STATE_SYNACK == (int)TCP_SPLICE_S_SYNACK, "states");
-_Static_assert((int)TSP_STATE_CLOSE_WAIT == (int)TCP_SPLICE_S_CLOSE_WAIT, "states");
-_Static_assert((int)TSP_END_UNLOAD == (int)TCP_SPLICE_END_UNLOAD, "end reasons");
-_Static_assert((int)TSP_END_FLUSH == (int)TCP_SPLICE_END_FLUSH, "end reasons");
-_Static_assert((int)TSP_STAT_KNOWN == (int)__TCP_SPLICE_STAT_MAX, "counters");
-_Static_assert((int)TSP_STAT_OFO_MOVED == (int)TCP_SPLICE_STAT_OFO_MOVED, "counters");
-_Static_assert((int)TSP_STAT_DROP_NO_ROUTE == (int)TCP_SPLICE_STAT_DROP_NO_ROUTE,
+_Static_assert((int)TCPSPLICE_STATE_MAX == (int)TCP_SPLICE_S_MAX, "states");
+_Static_assert((int)TCPSPLICE_STATE_SYNACK == (int)TCP_SPLICE_S_SYNACK, "states");
+_Static_assert((int)TCPSPLICE_STATE_CLOSE_WAIT == (int)TCP_SPLICE_S_CLOSE_WAIT, "states");
+_Static_assert((int)TCPSPLICE_END_UNLOAD == (int)TCP_SPLICE_END_UNLOAD, "end reasons");
+_Static_assert((int)TCPSPLICE_END_FLUSH == (int)TCP_SPLICE_END_FLUSH, "end reasons");
+_Static_assert((int)TCPSPLICE_STAT_KNOWN == (int)__TCP_SPLICE_STAT_MAX, "counters");
+_Static_assert((int)TCPSPLICE_STAT_OFO_MOVED == (int)TCP_SPLICE_STAT_OFO_MOVED, "counters");
+_Static_assert((int)TCPSPLICE_STAT_DROP_NO_ROUTE == (int)TCP_SPLICE_STAT_DROP_NO_ROUTE,
 	       "counters");
-_Static_assert(TSP_STAT_KNOWN <= TSP_STATS_MAX, "counters");
-_Static_assert((int)TSP_SPLICE_DRAINED == (int)TCP_SPLICE_F_DRAINED, "flags");
+_Static_assert(TCPSPLICE_STAT_KNOWN <= TCPSPLICE_STATS_MAX, "counters");
+_Static_assert((int)TCPSPLICE_SPLICE_DRAINED == (int)TCP_SPLICE_F_DRAINED, "flags");
 
-static const char *const state_names[TSP_STATE_MAX] = {
-	[TSP_STATE_NONE]	= "NONE",
-	[TSP_STATE_ESTABLISHED]	= "ESTABLISHED",
-	[TSP_STATE_SYN_SENT]	= "SYN_SENT",
-	[TSP_STATE_SYN_RECV]	= "SYN_RECV",
-	[TSP_STATE_FIN_WAIT]	= "FIN_WAIT",
-	[TSP_STATE_TIME_WAIT]	= "TIME_WAIT",
-	[TSP_STATE_CLOSE]	= "CLOSE",
-	[TSP_STATE_CLOSE_WAIT]	= "CLOSE_WAIT",
-	[TSP_STATE_LAST_ACK]	= "LAST_ACK",
-	[TSP_STATE_LISTEN]	= "LISTEN",
-	[TSP_STATE_SYNACK]	= "SYNACK",
+static const char *const state_names[TCPSPLICE_STATE_MAX] = {
+	[TCPSPLICE_STATE_NONE]	= "NONE",
+	[TCPSPLICE_STATE_ESTABLISHED]	= "ESTABLISHED",
+	[TCPSPLICE_STATE_SYN_SENT]	= "SYN_SENT",
+	[TCPSPLICE_STATE_SYN_RECV]	= "SYN_RECV",
+	[TCPSPLICE_STATE_FIN_WAIT]	= "FIN_WAIT",
+	[TCPSPLICE_STATE_TIME_WAIT]	= "TIME_WAIT",
+	[TCPSPLICE_STATE_CLOSE]	= "CLOSE",
+	[TCPSPLICE_STATE_CLOSE_WAIT]	= "CLOSE_WAIT",
+	[TCPSPLICE_STATE_LAST_ACK]	= "LAST_ACK",
+	[TCPSPLICE_STATE_LISTEN]	= "LISTEN",
+	[TCPSPLICE_STATE_SYNACK]	= "SYNACK",
 };
 
-static const char *const end_names[TSP_END_MAX] = {
-	[TSP_END_NONE]		= "none",
-	[TSP_END_FIN]		= "fin",
-	[TSP_END_RST]		= "rst",
-	[TSP_END_TIMEOUT]	= "timeout",
-	[TSP_END_FLUSH]		= "flush",
-	[TSP_END_UNLOAD]	= "unload",
+static const char *const end_names[TCPSPLICE_END_MAX] = {
+	[TCPSPLICE_END_NONE]		= "none",
+	[TCPSPLICE_END_FIN]		= "fin",
+	[TCPSPLICE_END_RST]		= "rst",
+	[TCPSPLICE_END_TIMEOUT]	= "timeout",
+	[TCPSPLICE_END_FLUSH]		= "flush",
+	[TCPSPLICE_END_UNLOAD]	= "unload",
 };
 
 /* The /proc/net/stat/tcp_splice names, from the ABI's one list. */
-static const char *const stat_names[TSP_STAT_KNOWN] = TCP_SPLICE_STAT_NAMES;
+static const char *const stat_names[TCPSPLICE_STAT_KNOWN] = TCP_SPLICE_STAT_NAMES;
 
-const char *tsp_state_name(unsigned int state)
+const char *tcpsplice_state_name(unsigned int state)
 {
-	return state < TSP_STATE_MAX ? state_names[state] : NULL;
+	return state < TCPSPLICE_STATE_MAX ? state_names[state] : NULL;
 }
 
-int tsp_state_from_name(const char *name)
+int tcpsplice_state_from_name(const char *name)
 {
 	int i;
 
 	if (!name)
 		return -1;
-	for (i = 0; i < TSP_STATE_MAX; i++)
+	for (i = 0; i < TCPSPLICE_STATE_MAX; i++)
 		if (!strcasecmp(name, state_names[i]))
 			return i;
 	return -1;
 }
 
-const char *tsp_end_reason_name(unsigned int reason)
+const char *tcpsplice_end_reason_name(unsigned int reason)
 {
-	return reason < TSP_END_MAX ? end_names[reason] : NULL;
+	return reason < TCPSPLICE_END_MAX ? end_names[reason] : NULL;
 }
 
-const char *tsp_event_name(unsigned int type)
+const char *tcpsplice_event_name(unsigned int type)
 {
 	switch (type) {
-	case TSP_EVENT_START:
+	case TCPSPLICE_EVENT_START:
 		return "start";
-	case TSP_EVENT_HANDOFF:
+	case TCPSPLICE_EVENT_HANDOFF:
 		return "handoff";
-	case TSP_EVENT_END:
+	case TCPSPLICE_EVENT_END:
 		return "end";
 	default:
 		return NULL;
 	}
 }
 
-const char *tsp_stat_name(unsigned int i)
+const char *tcpsplice_stat_name(unsigned int i)
 {
-	return i < TSP_STAT_KNOWN ? stat_names[i] : NULL;
+	return i < TCPSPLICE_STAT_KNOWN ? stat_names[i] : NULL;
 }
 
-const char *tsp_strerror(int err)
+const char *tcpsplice_strerror(int err)
 {
 	const char *s;
 

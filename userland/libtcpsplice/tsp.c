@@ -2,7 +2,7 @@
 /*
  * The modern API (tcpsplice.h): generic netlink family "tcp_splice" through
  * libnl-3 / libnl-genl-3, the ioctl of /dev/tcp_splice as the fallback of
- * tsp_splice.
+ * tcpsplice_splice.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,7 +31,7 @@
 
 #define EXTACK_MAX	256
 
-struct tsp_handle {
+struct tcpsplice_handle {
 	pthread_mutex_t lock;		/* sk, devfd, requests */
 	pthread_mutex_t ev_lock;	/* ev */
 	int flags;
@@ -42,16 +42,16 @@ struct tsp_handle {
 	int devfd;			/* /dev/tcp_splice, -1 until needed */
 };
 
-/* The last failure of this thread (tsp_last_error). */
+/* The last failure of this thread (tcpsplice_last_error). */
 static _Thread_local struct {
-	const struct tsp_handle *h;
+	const struct tcpsplice_handle *h;
 	int err;
 	char extack[EXTACK_MAX];
 	char msg[EXTACK_MAX + 64];
 } last;
 
 /* Record a failure (err > 0) and return -err with errno = err. */
-static int fail(const struct tsp_handle *h, int err, const char *extack)
+static int fail(const struct tcpsplice_handle *h, int err, const char *extack)
 {
 	last.h = h;
 	last.err = err;
@@ -59,17 +59,17 @@ static int fail(const struct tsp_handle *h, int err, const char *extack)
 	if (last.extack[0])
 		snprintf(last.msg, sizeof(last.msg), "%s", last.extack);
 	else
-		snprintf(last.msg, sizeof(last.msg), "%s", tsp_strerror(err));
+		snprintf(last.msg, sizeof(last.msg), "%s", tcpsplice_strerror(err));
 	errno = err;
 	return -err;
 }
 
-const char *tsp_last_error(const struct tsp_handle *h)
+const char *tcpsplice_last_error(const struct tcpsplice_handle *h)
 {
 	return h && last.h == h ? last.msg : "";
 }
 
-const char *tsp_last_extack(const struct tsp_handle *h)
+const char *tcpsplice_last_extack(const struct tcpsplice_handle *h)
 {
 	return h && last.h == h ? last.extack : "";
 }
@@ -131,7 +131,7 @@ int tspi_nlerr_to_errno(int nlerr)
 
 /* ---- locking ------------------------------------------------------------ */
 
-static int lock(const struct tsp_handle *h, pthread_mutex_t *m)
+static int lock(const struct tcpsplice_handle *h, pthread_mutex_t *m)
 {
 	int r = pthread_mutex_lock(m);
 
@@ -178,13 +178,13 @@ static struct nl_sock *nl_open(int *err)
 	return sk;
 }
 
-struct tsp_handle *tsp_open(int flags)
+struct tcpsplice_handle *tcpsplice_open(int flags)
 {
-	struct tsp_handle *h;
+	struct tcpsplice_handle *h;
 	int err = 0;
 
-	if ((flags & ~(TSP_OPEN_NETLINK_ONLY | TSP_OPEN_IOCTL_ONLY)) ||
-	    (flags & TSP_OPEN_NETLINK_ONLY && flags & TSP_OPEN_IOCTL_ONLY)) {
+	if ((flags & ~(TCPSPLICE_OPEN_NETLINK_ONLY | TCPSPLICE_OPEN_IOCTL_ONLY)) ||
+	    (flags & TCPSPLICE_OPEN_NETLINK_ONLY && flags & TCPSPLICE_OPEN_IOCTL_ONLY)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -197,7 +197,7 @@ struct tsp_handle *tsp_open(int flags)
 	init_mutex(&h->lock);
 	init_mutex(&h->ev_lock);
 
-	if (!(flags & TSP_OPEN_IOCTL_ONLY)) {
+	if (!(flags & TCPSPLICE_OPEN_IOCTL_ONLY)) {
 		h->sk = nl_open(&err);
 		if (h->sk) {
 			h->family = genl_ctrl_resolve(h->sk, TCP_SPLICE_GENL_NAME);
@@ -213,7 +213,7 @@ struct tsp_handle *tsp_open(int flags)
 					h->mcgrp = -1;
 			}
 		}
-		if (!h->sk && (flags & TSP_OPEN_NETLINK_ONLY))
+		if (!h->sk && (flags & TCPSPLICE_OPEN_NETLINK_ONLY))
 			goto fail;
 	}
 	if (!h->sk) {
@@ -226,19 +226,19 @@ struct tsp_handle *tsp_open(int flags)
 	}
 	return h;
 fail:
-	tsp_close(h);
+	tcpsplice_close(h);
 	errno = err ? err : EIO;
 	return NULL;
 }
 
 /* A handle with no backend at all (unit tests of the argument checks). */
-struct tsp_handle *tspi_open_detached(void)
+struct tcpsplice_handle *tspi_open_detached(void)
 {
-	struct tsp_handle *h = calloc(1, sizeof(*h));
+	struct tcpsplice_handle *h = calloc(1, sizeof(*h));
 
 	if (!h)
 		return NULL;
-	h->flags = TSP_OPEN_IOCTL_ONLY;
+	h->flags = TCPSPLICE_OPEN_IOCTL_ONLY;
 	h->devfd = -1;
 	h->mcgrp = -1;
 	init_mutex(&h->lock);
@@ -246,7 +246,7 @@ struct tsp_handle *tspi_open_detached(void)
 	return h;
 }
 
-void tsp_close(struct tsp_handle *h)
+void tcpsplice_close(struct tcpsplice_handle *h)
 {
 	int e = errno;
 
@@ -266,7 +266,7 @@ void tsp_close(struct tsp_handle *h)
 	errno = e;
 }
 
-int tsp_has_netlink(const struct tsp_handle *h)
+int tcpsplice_has_netlink(const struct tcpsplice_handle *h)
 {
 	return h && h->sk;
 }
@@ -317,7 +317,7 @@ static int parse_attrs(struct nl_msg *msg, struct nlattr **tb)
 
 /* Endpoint from address attribute @a (be32) or @a6 (in6_addr), port @p. */
 static void get_ep(struct nlattr **tb, int a, int a6, int p,
-		   struct tsp_endpoint *ep, int *n)
+		   struct tcpsplice_endpoint *ep, int *n)
 {
 	if (!tb[p])
 		return;
@@ -334,7 +334,7 @@ static void get_ep(struct nlattr **tb, int a, int a6, int p,
 	++*n;
 }
 
-int tspi_parse_session(struct nl_msg *msg, struct tsp_session_info *s)
+int tspi_parse_session(struct nl_msg *msg, struct tcpsplice_session_info *s)
 {
 	struct nlattr *tb[TCP_SPLICE_A_MAX + 1];
 	int n = 0;
@@ -344,7 +344,7 @@ int tspi_parse_session(struct nl_msg *msg, struct tsp_session_info *s)
 		return -EPROTO;
 	if (tb[TCP_SPLICE_A_SESSION_ID]) {
 		s->id = nla_get_u64(tb[TCP_SPLICE_A_SESSION_ID]);
-		s->fields |= TSP_INFO_ID;
+		s->fields |= TCPSPLICE_INFO_ID;
 	}
 	get_ep(tb, TCP_SPLICE_A_CLIENT_ADDR, TCP_SPLICE_A_CLIENT_ADDR6,
 	       TCP_SPLICE_A_CLIENT_PORT, &s->client, &n);
@@ -355,14 +355,14 @@ int tspi_parse_session(struct nl_msg *msg, struct tsp_session_info *s)
 	get_ep(tb, TCP_SPLICE_A_SERVER_ADDR, TCP_SPLICE_A_SERVER_ADDR6,
 	       TCP_SPLICE_A_SERVER_PORT, &s->server, &n);
 	if (n == 4)
-		s->fields |= TSP_INFO_TUPLE;
+		s->fields |= TCPSPLICE_INFO_TUPLE;
 	if (tb[TCP_SPLICE_A_STATE]) {
 		s->state = nla_get_u8(tb[TCP_SPLICE_A_STATE]);
-		s->fields |= TSP_INFO_STATE;
+		s->fields |= TCPSPLICE_INFO_STATE;
 	}
 	if (tb[TCP_SPLICE_A_EXPIRES]) {
 		s->expires = nla_get_u32(tb[TCP_SPLICE_A_EXPIRES]);
-		s->fields |= TSP_INFO_EXPIRES;
+		s->fields |= TCPSPLICE_INFO_EXPIRES;
 	}
 	if (tb[TCP_SPLICE_A_PKTS_C2S] && tb[TCP_SPLICE_A_BYTES_C2S] &&
 	    tb[TCP_SPLICE_A_PKTS_S2C] && tb[TCP_SPLICE_A_BYTES_S2C]) {
@@ -370,28 +370,28 @@ int tspi_parse_session(struct nl_msg *msg, struct tsp_session_info *s)
 		s->bytes_c2s = nla_get_u64(tb[TCP_SPLICE_A_BYTES_C2S]);
 		s->pkts_s2c = nla_get_u64(tb[TCP_SPLICE_A_PKTS_S2C]);
 		s->bytes_s2c = nla_get_u64(tb[TCP_SPLICE_A_BYTES_S2C]);
-		s->fields |= TSP_INFO_COUNTERS;
+		s->fields |= TCPSPLICE_INFO_COUNTERS;
 	}
 	if (tb[TCP_SPLICE_A_DURATION_MS]) {
 		s->duration_ms = nla_get_u64(tb[TCP_SPLICE_A_DURATION_MS]);
-		s->fields |= TSP_INFO_DURATION;
+		s->fields |= TCPSPLICE_INFO_DURATION;
 	}
 	if (tb[TCP_SPLICE_A_END_REASON]) {
 		s->end_reason = nla_get_u8(tb[TCP_SPLICE_A_END_REASON]);
-		s->fields |= TSP_INFO_END_REASON;
+		s->fields |= TCPSPLICE_INFO_END_REASON;
 	}
 	if (tb[TCP_SPLICE_A_UID]) {
 		s->uid = nla_get_u32(tb[TCP_SPLICE_A_UID]);
-		s->fields |= TSP_INFO_UID;
+		s->fields |= TCPSPLICE_INFO_UID;
 	}
 	if (tb[TCP_SPLICE_A_FLAGS]) {
 		s->flags = nla_get_u32(tb[TCP_SPLICE_A_FLAGS]);
-		s->fields |= TSP_INFO_FLAGS;
+		s->fields |= TCPSPLICE_INFO_FLAGS;
 	}
 	return 0;
 }
 
-int tspi_parse_stats(struct nl_msg *msg, struct tsp_stats *st)
+int tspi_parse_stats(struct nl_msg *msg, struct tcpsplice_stats *st)
 {
 	struct nlattr *tb[TCP_SPLICE_A_MAX + 1], *a;
 	int rem;
@@ -404,7 +404,7 @@ int tspi_parse_stats(struct nl_msg *msg, struct tsp_stats *st)
 	nla_for_each_nested(a, tb[TCP_SPLICE_A_STATS], rem) {
 		int t = nla_type(a);
 
-		if (t < 1 || t > TSP_STATS_MAX || nla_len(a) < 8)
+		if (t < 1 || t > TCPSPLICE_STATS_MAX || nla_len(a) < 8)
 			continue;
 		st->v[t - 1] = nla_get_u64(a);
 		if ((uint32_t)t > st->n)
@@ -416,7 +416,7 @@ int tspi_parse_stats(struct nl_msg *msg, struct tsp_stats *st)
 /* ---- request / reply ---------------------------------------------------- */
 
 struct req {
-	const struct tsp_handle *h;
+	const struct tcpsplice_handle *h;
 	int done;
 	int err;			/* positive errno from the kernel */
 	int parse_err;
@@ -516,7 +516,7 @@ static int cb_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	return NL_STOP;
 }
 
-static struct nl_msg *new_msg(const struct tsp_handle *h, uint8_t cmd,
+static struct nl_msg *new_msg(const struct tcpsplice_handle *h, uint8_t cmd,
 			      int nlflags)
 {
 	struct nl_msg *msg = nlmsg_alloc();
@@ -535,7 +535,7 @@ static struct nl_msg *new_msg(const struct tsp_handle *h, uint8_t cmd,
  * Send msg (freed) and read until the ack, the error or the end of the
  * dump, calling r->parse for every reply.  Caller holds h->lock.
  */
-static int transact(struct tsp_handle *h, struct nl_msg *msg, struct req *r)
+static int transact(struct tcpsplice_handle *h, struct nl_msg *msg, struct req *r)
 {
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_CUSTOM);
 	int e;
@@ -570,47 +570,47 @@ static int transact(struct tsp_handle *h, struct nl_msg *msg, struct req *r)
 	return 0;
 }
 
-static int put_filter(struct nl_msg *msg, const struct tsp_filter *f)
+static int put_filter(struct nl_msg *msg, const struct tcpsplice_filter *f)
 {
 	if (!f)
 		return 0;
-	if ((f->mask & TSP_FILTER_ADDR) && f->family == AF_INET6 &&
+	if ((f->mask & TCPSPLICE_FILTER_ADDR) && f->family == AF_INET6 &&
 	    nla_put(msg, TCP_SPLICE_A_FILTER_ADDR6, sizeof(f->addr6),
 		    &f->addr6) < 0)
 		return -1;
-	if ((f->mask & TSP_FILTER_ADDR) && f->family != AF_INET6 &&
+	if ((f->mask & TCPSPLICE_FILTER_ADDR) && f->family != AF_INET6 &&
 	    nla_put_u32(msg, TCP_SPLICE_A_FILTER_ADDR, f->addr.s_addr) < 0)
 		return -1;
-	if ((f->mask & TSP_FILTER_PORT) &&
+	if ((f->mask & TCPSPLICE_FILTER_PORT) &&
 	    nla_put_u16(msg, TCP_SPLICE_A_FILTER_PORT, f->port) < 0)
 		return -1;
-	if ((f->mask & TSP_FILTER_STATE) &&
+	if ((f->mask & TCPSPLICE_FILTER_STATE) &&
 	    nla_put_u8(msg, TCP_SPLICE_A_FILTER_STATE, f->state) < 0)
 		return -1;
-	if ((f->mask & TSP_FILTER_ID) &&
+	if ((f->mask & TCPSPLICE_FILTER_ID) &&
 	    nla_put_u64(msg, TCP_SPLICE_A_SESSION_ID, f->id) < 0)
 		return -1;
 	return 0;
 }
 
-static int check_filter(const struct tsp_handle *h, const struct tsp_filter *f)
+static int check_filter(const struct tcpsplice_handle *h, const struct tcpsplice_filter *f)
 {
 	if (!f)
 		return 0;
-	if (f->mask & ~(TSP_FILTER_ADDR | TSP_FILTER_PORT | TSP_FILTER_STATE |
-			TSP_FILTER_ID))
+	if (f->mask & ~(TCPSPLICE_FILTER_ADDR | TCPSPLICE_FILTER_PORT | TCPSPLICE_FILTER_STATE |
+			TCPSPLICE_FILTER_ID))
 		return fail(h, EINVAL, "libtcpsplice: unknown filter bit");
-	if ((f->mask & TSP_FILTER_STATE) &&
-	    (f->state == TSP_STATE_NONE || f->state >= TSP_STATE_MAX))
+	if ((f->mask & TCPSPLICE_FILTER_STATE) &&
+	    (f->state == TCPSPLICE_STATE_NONE || f->state >= TCPSPLICE_STATE_MAX))
 		return fail(h, EINVAL, "libtcpsplice: bad state in filter");
-	if ((f->mask & TSP_FILTER_ADDR) && f->family != 0 &&
+	if ((f->mask & TCPSPLICE_FILTER_ADDR) && f->family != 0 &&
 	    f->family != AF_INET && f->family != AF_INET6)
 		return fail(h, EAFNOSUPPORT, "libtcpsplice: bad address family in filter");
 	return 0;
 }
 
 /* Common entry of the control-plane calls: h valid, netlink, locked. */
-static int enter_nl(struct tsp_handle *h)
+static int enter_nl(struct tcpsplice_handle *h)
 {
 	if (!h)
 		return fail(h, EINVAL, NULL);
@@ -632,7 +632,7 @@ static int parse_id(struct nl_msg *msg, void *arg)
 	return 0;
 }
 
-static int splice_ioctl(struct tsp_handle *h, int cli_fd, int srv_fd,
+static int splice_ioctl(struct tcpsplice_handle *h, int cli_fd, int srv_fd,
 			unsigned int flags, uint64_t *id)
 {
 	if (h->devfd < 0) {
@@ -647,7 +647,7 @@ static int splice_ioctl(struct tsp_handle *h, int cli_fd, int srv_fd,
 	return 0;
 }
 
-int tsp_splice(struct tsp_handle *h, int cli_fd, int srv_fd,
+int tcpsplice_splice(struct tcpsplice_handle *h, int cli_fd, int srv_fd,
 	       unsigned int flags, uint64_t *id)
 {
 	struct req r = { 0 };
@@ -657,7 +657,7 @@ int tsp_splice(struct tsp_handle *h, int cli_fd, int srv_fd,
 
 	if (!h)
 		return fail(h, EINVAL, NULL);
-	if (flags & ~TSP_SPLICE_DRAINED)
+	if (flags & ~TCPSPLICE_SPLICE_DRAINED)
 		return fail(h, EINVAL, "libtcpsplice: unknown splice flag");
 	if (cli_fd < 0 || srv_fd < 0)
 		return fail(h, EBADF, NULL);
@@ -683,7 +683,7 @@ int tsp_splice(struct tsp_handle *h, int cli_fd, int srv_fd,
 	if (!e && !r.count)
 		e = fail(h, EPROTO, "libtcpsplice: no session id in the reply");
 	/* A family without the command (an older module): the ioctl. */
-	if (e == -EOPNOTSUPP && !(h->flags & TSP_OPEN_NETLINK_ONLY))
+	if (e == -EOPNOTSUPP && !(h->flags & TCPSPLICE_OPEN_NETLINK_ONLY))
 		e = splice_ioctl(h, cli_fd, srv_fd, flags, &sid);
 	pthread_mutex_unlock(&h->lock);
 	if (!e && id)
@@ -698,9 +698,9 @@ static int parse_one(struct nl_msg *msg, void *arg)
 	return tspi_parse_session(msg, arg);
 }
 
-int tsp_get(struct tsp_handle *h, uint64_t id, struct tsp_session_info *out)
+int tcpsplice_get(struct tcpsplice_handle *h, uint64_t id, struct tcpsplice_session_info *out)
 {
-	struct tsp_session_info s;
+	struct tcpsplice_session_info s;
 	struct req r = { 0 };
 	struct nl_msg *msg;
 	int e;
@@ -728,7 +728,7 @@ int tsp_get(struct tsp_handle *h, uint64_t id, struct tsp_session_info *out)
 }
 
 struct dump_arg {
-	tsp_session_cb cb;
+	tcpsplice_session_cb cb;
 	void *arg;
 	int calls;
 };
@@ -736,7 +736,7 @@ struct dump_arg {
 static int parse_dump(struct nl_msg *msg, void *arg)
 {
 	struct dump_arg *d = arg;
-	struct tsp_session_info s;
+	struct tcpsplice_session_info s;
 	int e = tspi_parse_session(msg, &s);
 
 	if (e < 0)
@@ -745,8 +745,8 @@ static int parse_dump(struct nl_msg *msg, void *arg)
 	return d->cb(&s, d->arg) ? 1 : 0;
 }
 
-int tsp_dump(struct tsp_handle *h, const struct tsp_filter *filter,
-	     tsp_session_cb cb, void *arg)
+int tcpsplice_dump(struct tcpsplice_handle *h, const struct tcpsplice_filter *filter,
+	     tcpsplice_session_cb cb, void *arg)
 {
 	struct dump_arg d = { cb, arg, 0 };
 	struct req r = { 0 };
@@ -774,7 +774,7 @@ int tsp_dump(struct tsp_handle *h, const struct tsp_filter *filter,
 	return e ? e : d.calls;
 }
 
-int tsp_flush(struct tsp_handle *h, const struct tsp_filter *filter)
+int tcpsplice_flush(struct tcpsplice_handle *h, const struct tcpsplice_filter *filter)
 {
 	struct req r = { 0 };
 	struct nl_msg *msg;
@@ -802,10 +802,10 @@ static int parse_stats(struct nl_msg *msg, void *arg)
 	return tspi_parse_stats(msg, arg);
 }
 
-int tsp_stats(struct tsp_handle *h, struct tsp_stats *out)
+int tcpsplice_stats(struct tcpsplice_handle *h, struct tcpsplice_stats *out)
 {
 	struct req r = { 0 };
-	struct tsp_stats st;
+	struct tcpsplice_stats st;
 	struct nl_msg *msg;
 	int e;
 
@@ -832,7 +832,7 @@ int tsp_stats(struct tsp_handle *h, struct tsp_stats *out)
 
 /* ---- events ------------------------------------------------------------- */
 
-int tsp_events_subscribe(struct tsp_handle *h)
+int tcpsplice_events_subscribe(struct tcpsplice_handle *h)
 {
 	struct nl_sock *ev;
 	int e, err = 0;
@@ -874,7 +874,7 @@ out:
 	return e;
 }
 
-int tsp_events_fd(struct tsp_handle *h)
+int tcpsplice_events_fd(struct tcpsplice_handle *h)
 {
 	int fd;
 
@@ -889,7 +889,7 @@ int tsp_events_fd(struct tsp_handle *h)
 }
 
 struct ev_arg {
-	tsp_event_cb cb;
+	tcpsplice_event_cb cb;
 	void *arg;
 	int count;
 	int stop;
@@ -899,19 +899,19 @@ static int cb_event(struct nl_msg *msg, void *arg)
 {
 	struct ev_arg *a = arg;
 	struct genlmsghdr *g = genlmsg_hdr(nlmsg_hdr(msg));
-	struct tsp_event ev;
+	struct tcpsplice_event ev;
 
 	if (a->stop)
 		return NL_SKIP;
 	switch (g->cmd) {
 	case TCP_SPLICE_CMD_EVENT_START:
-		ev.type = TSP_EVENT_START;
+		ev.type = TCPSPLICE_EVENT_START;
 		break;
 	case TCP_SPLICE_CMD_EVENT_HANDOFF:
-		ev.type = TSP_EVENT_HANDOFF;
+		ev.type = TCPSPLICE_EVENT_HANDOFF;
 		break;
 	case TCP_SPLICE_CMD_EVENT_END:
-		ev.type = TSP_EVENT_END;
+		ev.type = TCPSPLICE_EVENT_END;
 		break;
 	default:
 		return NL_SKIP;		/* a newer kernel's event */
@@ -926,7 +926,7 @@ static int cb_event(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-int tsp_events_read(struct tsp_handle *h, tsp_event_cb cb, void *arg)
+int tcpsplice_events_read(struct tcpsplice_handle *h, tcpsplice_event_cb cb, void *arg)
 {
 	struct ev_arg a = { cb, arg, 0, 0 };
 	struct nl_cb *ncb;

@@ -32,14 +32,14 @@
 
 /* ---- the wrapper: the one place that calls the library to splice ----- */
 
-static struct tsp_handle **th;		/* one per splice thread */
+static struct tcpsplice_handle **th;		/* one per splice thread */
 static int nth;
-static struct tsp_handle *evh;		/* events and lookups (loop thread) */
+static struct tcpsplice_handle *evh;		/* events and lookups (loop thread) */
 static struct evh ev_events = { EV_EVENTS, -1, NULL };
 
 int kern_splice(int thread, int cfd, int sfd, uint64_t *id)
 {
-	int r = tsp_splice(th[thread], cfd, sfd, TSP_SPLICE_DRAINED, id);
+	int r = tcpsplice_splice(th[thread], cfd, sfd, TCPSPLICE_SPLICE_DRAINED, id);
 
 	return r < 0 ? -r : 0;
 }
@@ -66,7 +66,7 @@ int kern_open(int nthreads)
 		return 0;
 	th = xcalloc((size_t)nthreads, sizeof(*th));
 	for (nth = 0; nth < nthreads; nth++) {
-		th[nth] = tsp_open(0);
+		th[nth] = tcpsplice_open(0);
 		if (!th[nth]) {
 			err = errno ? errno : ENOENT;
 			break;
@@ -74,18 +74,18 @@ int kern_open(int nthreads)
 	}
 	if (err) {
 		for (int i = 0; i < nth; i++)
-			tsp_close(th[i]);
+			tcpsplice_close(th[i]);
 		free(th);
 		th = NULL;
 		nth = 0;
 		return err;
 	}
 	W.kernel_ok = true;
-	evh = tsp_open(TSP_OPEN_NETLINK_ONLY);
-	if (evh && tsp_events_subscribe(evh) == 0) {
+	evh = tcpsplice_open(TCPSPLICE_OPEN_NETLINK_ONLY);
+	if (evh && tcpsplice_events_subscribe(evh) == 0) {
 		int sz = 8 << 20;
 
-		ev_events.fd = tsp_events_fd(evh);
+		ev_events.fd = tcpsplice_events_fd(evh);
 		/* bursts of thousands of sessions: beyond rmem_max while we
 		 * still may (CAP_NET_ADMIN); lost events are recovered anyway */
 		setsockopt(ev_events.fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
@@ -95,7 +95,7 @@ int kern_open(int nthreads)
 	if (!W.events_ok)
 		log_msg("notice: no tcp_splice session events (%s): kernel sessions are "
 			"logged at the handoff, without byte counts",
-			evh ? tsp_last_error(evh) : strerror(errno));
+			evh ? tcpsplice_last_error(evh) : strerror(errno));
 	return 0;
 }
 
@@ -338,7 +338,7 @@ static void kfinish(struct kpend *k, uint64_t c2s, uint64_t s2c, const char *end
 
 static const char *reason_name(unsigned int r)
 {
-	const char *n = tsp_end_reason_name(r);
+	const char *n = tcpsplice_end_reason_name(r);
 
 	return n ? n : "unknown";
 }
@@ -383,12 +383,12 @@ void kern_track(struct sess *s)
 	tab_insert(k);
 }
 
-static int on_event(const struct tsp_event *ev, void *arg)
+static int on_event(const struct tcpsplice_event *ev, void *arg)
 {
 	struct kpend *k;
 
 	(void)arg;
-	if (ev->type != TSP_EVENT_END)
+	if (ev->type != TCPSPLICE_EVENT_END)
 		return 0;
 	k = tab_remove(ev->s.id);
 	if (!k) {
@@ -406,7 +406,7 @@ static int on_event(const struct tsp_event *ev, void *arg)
 void kern_events_read(void)
 {
 	for (int i = 0; i < 64; i++) {
-		int n = tsp_events_read(evh, on_event, NULL);
+		int n = tcpsplice_events_read(evh, on_event, NULL);
 
 		if (n == -ENOBUFS) {
 			if (!events_lost)
@@ -416,7 +416,7 @@ void kern_events_read(void)
 		}
 		if (n < 0) {
 			log_msg("warning: tcp_splice events: %s; kernel sessions are no longer "
-				"followed", tsp_strerror(n));
+				"followed", tcpsplice_strerror(n));
 			ev_del(&ev_events);
 			ev_events.fd = -1;
 			W.events_ok = false;
@@ -443,7 +443,7 @@ static uint32_t poll_gen;
 #define SWEEP_FULL_S 30		/* dump period while events are healthy */
 static unsigned int sweeps_quiet;	/* sweeps since the last dump */
 
-static int on_dump(const struct tsp_session_info *si, void *arg)
+static int on_dump(const struct tcpsplice_session_info *si, void *arg)
 {
 	struct kpend *k = tab_find(si->id);
 
@@ -453,7 +453,7 @@ static int on_dump(const struct tsp_session_info *si, void *arg)
 	k->seen = poll_gen;
 	/* both directions finished: the exchange is over, only the
 	 * module's TIME_WAIT record is left */
-	if (si->state == TSP_STATE_TIME_WAIT) {
+	if (si->state == TCPSPLICE_STATE_TIME_WAIT) {
 		tab_remove(k->ksid);
 		kfinish(k, si->bytes_c2s, si->bytes_s2c, "fin");
 	}
@@ -475,7 +475,7 @@ static int on_dump(const struct tsp_session_info *si, void *arg)
  */
 void kern_sweep(void)
 {
-	struct tsp_session_info info;
+	struct tcpsplice_session_info info;
 	int lookups = 0;
 
 	if (!tab_n || !evh)
@@ -486,7 +486,7 @@ void kern_sweep(void)
 		return;
 	sweeps_quiet = 0;
 	poll_gen++;
-	if (tsp_dump(evh, NULL, on_dump, NULL) < 0)
+	if (tcpsplice_dump(evh, NULL, on_dump, NULL) < 0)
 		return;
 	for (size_t i = 0; i < tab_size; i++) {
 		struct kpend **pp = &tab[i];
@@ -500,8 +500,8 @@ void kern_sweep(void)
 				continue;
 			}
 			lookups++;
-			e = tsp_get(evh, k->ksid, &info);
-			if (e == 0 && info.state != TSP_STATE_TIME_WAIT) {
+			e = tcpsplice_get(evh, k->ksid, &info);
+			if (e == 0 && info.state != TCPSPLICE_STATE_TIME_WAIT) {
 				k->seen = poll_gen;
 				pp = &k->next;
 				continue;
@@ -543,7 +543,7 @@ int kern_pending(void)
 /* At exit: the sessions stay in the kernel; log what is known now. */
 void kern_detach_all(void)
 {
-	struct tsp_session_info info;
+	struct tcpsplice_session_info info;
 
 	for (size_t i = 0; i < tab_size; i++) {
 		while (tab[i]) {
@@ -553,9 +553,9 @@ void kern_detach_all(void)
 			tab[i] = k->next;
 			tab_n--;
 			memset(&info, 0, sizeof(info));
-			live = evh && tsp_get(evh, k->ksid, &info) == 0;
+			live = evh && tcpsplice_get(evh, k->ksid, &info) == 0;
 			kfinish(k, live ? info.bytes_c2s : 0, live ? info.bytes_s2c : 0,
-				!live ? "unknown" : info.state == TSP_STATE_TIME_WAIT ? "fin"
+				!live ? "unknown" : info.state == TCPSPLICE_STATE_TIME_WAIT ? "fin"
 				: "detached");
 		}
 	}
@@ -563,14 +563,14 @@ void kern_detach_all(void)
 
 void kern_dump(FILE *f)
 {
-	struct tsp_session_info info;
+	struct tcpsplice_session_info info;
 
 	fprintf(f, "# kernel sessions awaiting their end: %zu\n", tab_n);
 	fprintf(f, "%-8s %-8s %-22s %-12s %-12s %-22s %8s %12s %12s %s\n", "ksid", "session",
 		"client", "backend", "server", "server-addr", "age_ms", "c2s", "s2c", "state");
 	for (size_t i = 0; i < tab_size; i++) {
 		for (struct kpend *k = tab[i]; k; k = k->next) {
-			bool live = evh && tsp_get(evh, k->ksid, &info) == 0;
+			bool live = evh && tcpsplice_get(evh, k->ksid, &info) == 0;
 
 			fprintf(f, "%-8llu %-8llu %-22s %-12s %-12s %-22s %8llu %12llu %12llu %s\n",
 				(unsigned long long)k->ksid, (unsigned long long)k->lr.sid,
@@ -578,7 +578,7 @@ void kern_dump(FILE *f)
 				(unsigned long long)(W.now - k->t0),
 				(unsigned long long)(k->lr.c2s + (live ? info.bytes_c2s : 0)),
 				(unsigned long long)(k->lr.s2c + (live ? info.bytes_s2c : 0)),
-				live ? (tsp_state_name(info.state) ? tsp_state_name(info.state) : "?")
+				live ? (tcpsplice_state_name(info.state) ? tcpsplice_state_name(info.state) : "?")
 				     : "-");
 		}
 	}
@@ -589,8 +589,8 @@ void kern_close(void)
 	handoff_shutdown();
 	kern_detach_all();
 	for (int i = 0; i < nth; i++)
-		tsp_close(th[i]);
+		tcpsplice_close(th[i]);
 	nth = 0;
-	tsp_close(evh);
+	tcpsplice_close(evh);
 	evh = NULL;
 }

@@ -46,7 +46,7 @@ int parse_ipv4(const char *s, struct in_addr *out)
 	return s && inet_pton(AF_INET, s, out) == 1 ? 0 : -1;
 }
 
-int parse_addr(const char *s, struct tsp_filter *f)
+int parse_addr(const char *s, struct tcpsplice_filter *f)
 {
 	if (parse_ipv4(s, &f->addr) == 0) {
 		f->family = AF_INET;
@@ -70,8 +70,8 @@ int parse_state(const char *s, uint8_t *out)
 	for (i = 0; s[i]; i++)	/* "time-wait" = "TIME_WAIT" */
 		name[i] = s[i] == '-' ? '_' : s[i];
 	name[i] = 0;
-	st = tsp_state_from_name(name);
-	if (st <= TSP_STATE_NONE)
+	st = tcpsplice_state_from_name(name);
+	if (st <= TCPSPLICE_STATE_NONE)
 		return -1;
 	*out = (uint8_t)st;
 	return 0;
@@ -79,7 +79,7 @@ int parse_state(const char *s, uint8_t *out)
 
 /* ---- text pieces -------------------------------------------------------- */
 
-char *fmt_endpoint(char *buf, size_t n, const struct tsp_endpoint *ep,
+char *fmt_endpoint(char *buf, size_t n, const struct tcpsplice_endpoint *ep,
 		   const struct fmt_opts *o)
 {
 	char host[NI_MAXHOST], port[NI_MAXSERV];
@@ -175,23 +175,23 @@ char *fmt_json_str(char *buf, size_t n, const char *s)
 	return buf;
 }
 
-static const char *state_str(const struct tsp_session_info *s)
+static const char *state_str(const struct tcpsplice_session_info *s)
 {
 	const char *n;
 
-	if (!(s->fields & TSP_INFO_STATE))
+	if (!(s->fields & TCPSPLICE_INFO_STATE))
 		return "-";
-	n = tsp_state_name(s->state);
+	n = tcpsplice_state_name(s->state);
 	return n ? n : "?";
 }
 
-static const char *reason_str(const struct tsp_session_info *s)
+static const char *reason_str(const struct tcpsplice_session_info *s)
 {
 	const char *n;
 
-	if (!(s->fields & TSP_INFO_END_REASON))
+	if (!(s->fields & TCPSPLICE_INFO_END_REASON))
 		return "-";
-	n = tsp_end_reason_name(s->end_reason);
+	n = tcpsplice_end_reason_name(s->end_reason);
 	return n ? n : "?";
 }
 
@@ -209,27 +209,27 @@ static const char *const col_head[C_MAX] = {
 
 #define CELL 80
 
-static void row_cells(const struct tsp_session_info *s,
+static void row_cells(const struct tcpsplice_session_info *s,
 		      const struct fmt_opts *o, char cell[C_MAX][CELL])
 {
 	int i;
 
 	for (i = 0; i < C_MAX; i++)
 		snprintf(cell[i], CELL, "-");
-	if (s->fields & TSP_INFO_ID)
+	if (s->fields & TCPSPLICE_INFO_ID)
 		snprintf(cell[C_ID], CELL, "%" PRIu64, s->id);
-	if (s->fields & TSP_INFO_TUPLE) {
+	if (s->fields & TCPSPLICE_INFO_TUPLE) {
 		fmt_endpoint(cell[C_CLIENT], CELL, &s->client, o);
 		fmt_endpoint(cell[C_PROXY_A], CELL, &s->proxy_a, o);
 		fmt_endpoint(cell[C_PROXY_B], CELL, &s->proxy_b, o);
 		fmt_endpoint(cell[C_SERVER], CELL, &s->server, o);
 	}
 	snprintf(cell[C_STATE], CELL, "%s", state_str(s));
-	if (s->fields & TSP_INFO_EXPIRES)
+	if (s->fields & TCPSPLICE_INFO_EXPIRES)
 		fmt_expires(cell[C_EXPIRES], CELL, s->expires);
-	if (s->fields & TSP_INFO_DURATION)
+	if (s->fields & TCPSPLICE_INFO_DURATION)
 		fmt_age(cell[C_AGE], CELL, s->duration_ms);
-	if (s->fields & TSP_INFO_COUNTERS) {
+	if (s->fields & TCPSPLICE_INFO_COUNTERS) {
 		snprintf(cell[C_CPKTS], CELL, "%" PRIu64, s->pkts_c2s);
 		snprintf(cell[C_CBYTES], CELL, "%" PRIu64, s->bytes_c2s);
 		snprintf(cell[C_SPKTS], CELL, "%" PRIu64, s->pkts_s2c);
@@ -259,7 +259,7 @@ static void print_row(FILE *f, char cell[C_MAX][CELL], const int *w)
 	}
 }
 
-void print_table(FILE *f, const struct tsp_session_info *s, size_t n,
+void print_table(FILE *f, const struct tcpsplice_session_info *s, size_t n,
 		 const struct fmt_opts *o)
 {
 	char cell[C_MAX][CELL];
@@ -287,7 +287,7 @@ void print_table(FILE *f, const struct tsp_session_info *s, size_t n,
 
 /* ---- JSON / long / events ----------------------------------------------- */
 
-static void json_ep(FILE *f, const char *key, const struct tsp_endpoint *ep)
+static void json_ep(FILE *f, const char *key, const struct tcpsplice_endpoint *ep)
 {
 	char a[INET6_ADDRSTRLEN];
 
@@ -298,15 +298,15 @@ static void json_ep(FILE *f, const char *key, const struct tsp_endpoint *ep)
 	fprintf(f, "\"%s\":{\"addr\":\"%s\",\"port\":%u}", key, a, ep->port);
 }
 
-static void json_body(FILE *f, const struct tsp_session_info *s)
+static void json_body(FILE *f, const struct tcpsplice_session_info *s)
 {
 	const char *sep = "";
 
-	if (s->fields & TSP_INFO_ID) {
+	if (s->fields & TCPSPLICE_INFO_ID) {
 		fprintf(f, "\"id\":%" PRIu64, s->id);
 		sep = ",";
 	}
-	if (s->fields & TSP_INFO_TUPLE) {
+	if (s->fields & TCPSPLICE_INFO_TUPLE) {
 		fputs(sep, f);
 		json_ep(f, "client", &s->client);
 		fputc(',', f);
@@ -317,38 +317,38 @@ static void json_body(FILE *f, const struct tsp_session_info *s)
 		json_ep(f, "server", &s->server);
 		sep = ",";
 	}
-	if (s->fields & TSP_INFO_STATE) {
+	if (s->fields & TCPSPLICE_INFO_STATE) {
 		fprintf(f, "%s\"state\":\"%s\"", sep, state_str(s));
 		sep = ",";
 	}
-	if (s->fields & TSP_INFO_EXPIRES) {
+	if (s->fields & TCPSPLICE_INFO_EXPIRES) {
 		fprintf(f, "%s\"expires\":%" PRIu32, sep, s->expires);
 		sep = ",";
 	}
-	if (s->fields & TSP_INFO_DURATION) {
+	if (s->fields & TCPSPLICE_INFO_DURATION) {
 		fprintf(f, "%s\"duration_ms\":%" PRIu64, sep, s->duration_ms);
 		sep = ",";
 	}
-	if (s->fields & TSP_INFO_COUNTERS) {
+	if (s->fields & TCPSPLICE_INFO_COUNTERS) {
 		fprintf(f, "%s\"c2s\":{\"pkts\":%" PRIu64 ",\"bytes\":%" PRIu64 "}"
 			",\"s2c\":{\"pkts\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
 			sep, s->pkts_c2s, s->bytes_c2s, s->pkts_s2c, s->bytes_s2c);
 		sep = ",";
 	}
-	if (s->fields & TSP_INFO_FLAGS) {
+	if (s->fields & TCPSPLICE_INFO_FLAGS) {
 		fprintf(f, "%s\"mode\":\"%s\"", sep,
-			s->flags & TSP_SPLICE_DRAINED ? "drained" : "legacy");
+			s->flags & TCPSPLICE_SPLICE_DRAINED ? "drained" : "legacy");
 		sep = ",";
 	}
-	if (s->fields & TSP_INFO_UID) {
+	if (s->fields & TCPSPLICE_INFO_UID) {
 		fprintf(f, "%s\"uid\":%" PRIu32, sep, s->uid);
 		sep = ",";
 	}
-	if (s->fields & TSP_INFO_END_REASON)
+	if (s->fields & TCPSPLICE_INFO_END_REASON)
 		fprintf(f, "%s\"end_reason\":\"%s\"", sep, reason_str(s));
 }
 
-void print_session_json(FILE *f, const struct tsp_session_info *s,
+void print_session_json(FILE *f, const struct tcpsplice_session_info *s,
 			const struct fmt_opts *o)
 {
 	(void)o;
@@ -357,47 +357,47 @@ void print_session_json(FILE *f, const struct tsp_session_info *s,
 	fputc('}', f);
 }
 
-void print_session_long(FILE *f, const struct tsp_session_info *s,
+void print_session_long(FILE *f, const struct tcpsplice_session_info *s,
 			const struct fmt_opts *o)
 {
 	char b[CELL];
 
-	if (s->fields & TSP_INFO_ID)
+	if (s->fields & TCPSPLICE_INFO_ID)
 		fprintf(f, "%-12s %" PRIu64 "\n", "id", s->id);
-	if (s->fields & TSP_INFO_TUPLE) {
+	if (s->fields & TCPSPLICE_INFO_TUPLE) {
 		fprintf(f, "%-12s %s\n", "client", fmt_endpoint(b, sizeof(b), &s->client, o));
 		fprintf(f, "%-12s %s\n", "proxy_a", fmt_endpoint(b, sizeof(b), &s->proxy_a, o));
 		fprintf(f, "%-12s %s\n", "proxy_b", fmt_endpoint(b, sizeof(b), &s->proxy_b, o));
 		fprintf(f, "%-12s %s\n", "server", fmt_endpoint(b, sizeof(b), &s->server, o));
 	}
-	if (s->fields & TSP_INFO_STATE)
+	if (s->fields & TCPSPLICE_INFO_STATE)
 		fprintf(f, "%-12s %s\n", "state", state_str(s));
-	if (s->fields & TSP_INFO_EXPIRES)
+	if (s->fields & TCPSPLICE_INFO_EXPIRES)
 		fprintf(f, "%-12s %s\n", "expires", fmt_expires(b, sizeof(b), s->expires));
-	if (s->fields & TSP_INFO_DURATION)
+	if (s->fields & TCPSPLICE_INFO_DURATION)
 		fprintf(f, "%-12s %s\n", "age", fmt_age(b, sizeof(b), s->duration_ms));
-	if (s->fields & TSP_INFO_COUNTERS) {
+	if (s->fields & TCPSPLICE_INFO_COUNTERS) {
 		fprintf(f, "%-12s %" PRIu64 "\n", "pkts_c2s", s->pkts_c2s);
 		fprintf(f, "%-12s %" PRIu64 "\n", "bytes_c2s", s->bytes_c2s);
 		fprintf(f, "%-12s %" PRIu64 "\n", "pkts_s2c", s->pkts_s2c);
 		fprintf(f, "%-12s %" PRIu64 "\n", "bytes_s2c", s->bytes_s2c);
 	}
-	if (s->fields & TSP_INFO_FLAGS)
+	if (s->fields & TCPSPLICE_INFO_FLAGS)
 		fprintf(f, "%-12s %s\n", "mode",
-			s->flags & TSP_SPLICE_DRAINED ? "drained" : "legacy");
-	if (s->fields & TSP_INFO_UID)
+			s->flags & TCPSPLICE_SPLICE_DRAINED ? "drained" : "legacy");
+	if (s->fields & TCPSPLICE_INFO_UID)
 		fprintf(f, "%-12s %" PRIu32 "\n", "uid", s->uid);
 }
 
-void print_stats(FILE *f, const struct tsp_stats *st, const struct fmt_opts *o)
+void print_stats(FILE *f, const struct tcpsplice_stats *st, const struct fmt_opts *o)
 {
 	uint32_t i;
 	char name[32];
 
 	if (o && o->json) {
 		fprintf(f, "{\"sessions_active\":%" PRIu32, st->sessions_active);
-		for (i = 0; i < st->n && i < TSP_STATS_MAX; i++) {
-			const char *n = tsp_stat_name(i);
+		for (i = 0; i < st->n && i < TCPSPLICE_STATS_MAX; i++) {
+			const char *n = tcpsplice_stat_name(i);
 
 			if (!n) {
 				snprintf(name, sizeof(name), "counter_%" PRIu32, i);
@@ -409,8 +409,8 @@ void print_stats(FILE *f, const struct tsp_stats *st, const struct fmt_opts *o)
 		return;
 	}
 	fprintf(f, "%-24s %" PRIu32 "\n", "sessions_active", st->sessions_active);
-	for (i = 0; i < st->n && i < TSP_STATS_MAX; i++) {
-		const char *n = tsp_stat_name(i);
+	for (i = 0; i < st->n && i < TCPSPLICE_STATS_MAX; i++) {
+		const char *n = tcpsplice_stat_name(i);
 
 		if (!n) {
 			snprintf(name, sizeof(name), "counter_%" PRIu32, i);
@@ -431,11 +431,11 @@ static void fmt_time(char *buf, size_t n, uint64_t us)
 	snprintf(buf, n, "%s.%06u", d, (unsigned int)(us % 1000000));
 }
 
-void print_event(FILE *f, const struct tsp_event *ev, uint64_t now_us,
+void print_event(FILE *f, const struct tcpsplice_event *ev, uint64_t now_us,
 		 const struct fmt_opts *o)
 {
-	const struct tsp_session_info *s = &ev->s;
-	const char *name = tsp_event_name(ev->type);
+	const struct tcpsplice_session_info *s = &ev->s;
+	const char *name = tcpsplice_event_name(ev->type);
 	char b[CELL], ts[48];
 
 	if (!name)
@@ -455,27 +455,27 @@ void print_event(FILE *f, const struct tsp_event *ev, uint64_t now_us,
 	if (o && o->timestamp)
 		fprintf(f, "[%s] ", ts);
 	fputs(name, f);
-	if (s->fields & TSP_INFO_ID)
+	if (s->fields & TCPSPLICE_INFO_ID)
 		fprintf(f, " id=%" PRIu64, s->id);
-	if (s->fields & TSP_INFO_TUPLE) {
+	if (s->fields & TCPSPLICE_INFO_TUPLE) {
 		fprintf(f, " client=%s", fmt_endpoint(b, sizeof(b), &s->client, o));
 		fprintf(f, " proxy_a=%s", fmt_endpoint(b, sizeof(b), &s->proxy_a, o));
 		fprintf(f, " proxy_b=%s", fmt_endpoint(b, sizeof(b), &s->proxy_b, o));
 		fprintf(f, " server=%s", fmt_endpoint(b, sizeof(b), &s->server, o));
 	}
-	if (s->fields & TSP_INFO_STATE)
+	if (s->fields & TCPSPLICE_INFO_STATE)
 		fprintf(f, " state=%s", state_str(s));
-	if (s->fields & TSP_INFO_FLAGS)
-		fprintf(f, " mode=%s", s->flags & TSP_SPLICE_DRAINED ? "drained" : "legacy");
-	if (s->fields & TSP_INFO_COUNTERS)
+	if (s->fields & TCPSPLICE_INFO_FLAGS)
+		fprintf(f, " mode=%s", s->flags & TCPSPLICE_SPLICE_DRAINED ? "drained" : "legacy");
+	if (s->fields & TCPSPLICE_INFO_COUNTERS)
 		fprintf(f, " pkts_c2s=%" PRIu64 " bytes_c2s=%" PRIu64
 			" pkts_s2c=%" PRIu64 " bytes_s2c=%" PRIu64,
 			s->pkts_c2s, s->bytes_c2s, s->pkts_s2c, s->bytes_s2c);
-	if (s->fields & TSP_INFO_DURATION)
+	if (s->fields & TCPSPLICE_INFO_DURATION)
 		fprintf(f, " duration_ms=%" PRIu64, s->duration_ms);
-	if (ev->type == TSP_EVENT_END && (s->fields & TSP_INFO_END_REASON))
+	if (ev->type == TCPSPLICE_EVENT_END && (s->fields & TCPSPLICE_INFO_END_REASON))
 		fprintf(f, " reason=%s", reason_str(s));
-	if (s->fields & TSP_INFO_UID)
+	if (s->fields & TCPSPLICE_INFO_UID)
 		fprintf(f, " uid=%" PRIu32, s->uid);
 	fputc('\n', f);
 }

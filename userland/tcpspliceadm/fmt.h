@@ -24,12 +24,12 @@ struct fmt_opts {
 int parse_u64(const char *s, uint64_t *out);		/* decimal, no sign */
 int parse_port(const char *s, uint16_t *out);		/* 0..65535 */
 int parse_ipv4(const char *s, struct in_addr *out);	/* dotted quad */
-int parse_addr(const char *s, struct tsp_filter *f);	/* IPv4 or IPv6, sets family */
+int parse_addr(const char *s, struct tcpsplice_filter *f);	/* IPv4 or IPv6, sets family */
 int parse_state(const char *s, uint8_t *out);		/* name, not NONE */
 
 /* ---- text pieces -------------------------------------------------------- */
 /* "10.0.1.1:43210", or with names ("client.example:http") per opts. */
-char *fmt_endpoint(char *buf, size_t n, const struct tsp_endpoint *ep,
+char *fmt_endpoint(char *buf, size_t n, const struct tcpsplice_endpoint *ep,
 		   const struct fmt_opts *o);
 /* Seconds as "mm:ss" (or "hh:mm:ss" from one hour on), like ipvsadm -c. */
 char *fmt_expires(char *buf, size_t n, uint32_t secs);
@@ -40,19 +40,19 @@ char *fmt_json_str(char *buf, size_t n, const char *s);
 
 /* ---- whole outputs ------------------------------------------------------- */
 /* The session table (header + one line per session, aligned columns). */
-void print_table(FILE *f, const struct tsp_session_info *s, size_t n,
+void print_table(FILE *f, const struct tcpsplice_session_info *s, size_t n,
 		 const struct fmt_opts *o);
 /* One session as a JSON object (no newline). */
-void print_session_json(FILE *f, const struct tsp_session_info *s,
+void print_session_json(FILE *f, const struct tcpsplice_session_info *s,
 			const struct fmt_opts *o);
 /* One session, one "key: value" per line (get). */
-void print_session_long(FILE *f, const struct tsp_session_info *s,
+void print_session_long(FILE *f, const struct tcpsplice_session_info *s,
 			const struct fmt_opts *o);
 /* The counters: "name value" lines, or one JSON object. */
-void print_stats(FILE *f, const struct tsp_stats *st, const struct fmt_opts *o);
+void print_stats(FILE *f, const struct tcpsplice_stats *st, const struct fmt_opts *o);
 /* One event line: "start id=1 client=... " or a JSON object; with
  * o->timestamp, prefixed by the wall-clock time now_us (us since epoch). */
-void print_event(FILE *f, const struct tsp_event *ev, uint64_t now_us,
+void print_event(FILE *f, const struct tcpsplice_event *ev, uint64_t now_us,
 		 const struct fmt_opts *o);
 
 #endif /* TSPADM_FMT_H */

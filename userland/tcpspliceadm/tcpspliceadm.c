@@ -91,9 +91,9 @@ bad_cmdline(const char *fmt, ...)
 
 /* ---- talking to the module ---------------------------------------------- */
 
-static struct tsp_handle *open_handle(void)
+static struct tcpsplice_handle *open_handle(void)
 {
-	struct tsp_handle *h = tsp_open(TSP_OPEN_NETLINK_ONLY);
+	struct tcpsplice_handle *h = tcpsplice_open(TCPSPLICE_OPEN_NETLINK_ONLY);
 
 	if (h)
 		return h;
@@ -112,11 +112,11 @@ static struct tsp_handle *open_handle(void)
 }
 
 /* Report the failure e (negative errno) of operation what; returns 1. */
-static int report(struct tsp_handle *h, const char *what, int e)
+static int report(struct tcpsplice_handle *h, const char *what, int e)
 {
-	const char *ext = tsp_last_extack(h);
+	const char *ext = tcpsplice_last_extack(h);
 
-	fprintf(stderr, PROG ": %s: %s", what, tsp_strerror(e));
+	fprintf(stderr, PROG ": %s: %s", what, tcpsplice_strerror(e));
 	if (e == -EPERM || e == -EACCES)
 		fprintf(stderr, " (CAP_NET_ADMIN is required)");
 	else if (ext && *ext)
@@ -128,11 +128,11 @@ static int report(struct tsp_handle *h, const char *what, int e)
 /* ---- commands ------------------------------------------------------------ */
 
 struct sessions {
-	struct tsp_session_info *v;
+	struct tcpsplice_session_info *v;
 	size_t n, cap;
 };
 
-static int collect(const struct tsp_session_info *s, void *arg)
+static int collect(const struct tcpsplice_session_info *s, void *arg)
 {
 	struct sessions *ss = arg;
 
@@ -149,14 +149,14 @@ static int collect(const struct tsp_session_info *s, void *arg)
 	return 0;
 }
 
-static int cmd_list(struct tsp_handle *h, const struct tsp_filter *f,
+static int cmd_list(struct tcpsplice_handle *h, const struct tcpsplice_filter *f,
 		    const struct fmt_opts *o)
 {
 	struct sessions ss = { 0 };
 	size_t i;
 	int e;
 
-	e = tsp_dump(h, f, collect, &ss);
+	e = tcpsplice_dump(h, f, collect, &ss);
 	if (e < 0) {
 		free(ss.v);
 		return report(h, "list", e);
@@ -181,13 +181,13 @@ static int cmd_list(struct tsp_handle *h, const struct tsp_filter *f,
 	return 0;
 }
 
-static int cmd_get(struct tsp_handle *h, uint64_t id, const struct fmt_opts *o)
+static int cmd_get(struct tcpsplice_handle *h, uint64_t id, const struct fmt_opts *o)
 {
-	struct tsp_session_info s;
+	struct tcpsplice_session_info s;
 	char what[48];
 	int e;
 
-	e = tsp_get(h, id, &s);
+	e = tcpsplice_get(h, id, &s);
 	if (e < 0) {
 		snprintf(what, sizeof(what), "get %llu", (unsigned long long)id);
 		return report(h, what, e);
@@ -201,10 +201,10 @@ static int cmd_get(struct tsp_handle *h, uint64_t id, const struct fmt_opts *o)
 	return 0;
 }
 
-static int cmd_stats(struct tsp_handle *h, const struct fmt_opts *o)
+static int cmd_stats(struct tcpsplice_handle *h, const struct fmt_opts *o)
 {
-	struct tsp_stats st;
-	int e = tsp_stats(h, &st);
+	struct tcpsplice_stats st;
+	int e = tcpsplice_stats(h, &st);
 
 	if (e < 0)
 		return report(h, "stats", e);
@@ -212,9 +212,9 @@ static int cmd_stats(struct tsp_handle *h, const struct fmt_opts *o)
 	return 0;
 }
 
-static int cmd_flush(struct tsp_handle *h, const struct tsp_filter *f)
+static int cmd_flush(struct tcpsplice_handle *h, const struct tcpsplice_filter *f)
 {
-	int e = tsp_flush(h, f);
+	int e = tcpsplice_flush(h, f);
 
 	return e < 0 ? report(h, "flush", e) : 0;
 }
@@ -232,7 +232,7 @@ struct ev_state {
 	long left;		/* events still to print; < 0: no limit */
 };
 
-static int on_event(const struct tsp_event *ev, void *arg)
+static int on_event(const struct tcpsplice_event *ev, void *arg)
 {
 	struct ev_state *st = arg;
 	struct timeval tv;
@@ -246,7 +246,7 @@ static int on_event(const struct tsp_event *ev, void *arg)
 	return 0;
 }
 
-static int cmd_events(struct tsp_handle *h, const struct fmt_opts *o,
+static int cmd_events(struct tcpsplice_handle *h, const struct fmt_opts *o,
 		      long count, int quiet)
 {
 	struct ev_state st = { o, count > 0 ? count : -1 };
@@ -259,10 +259,10 @@ static int cmd_events(struct tsp_handle *h, const struct fmt_opts *o,
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	e = tsp_events_subscribe(h);
+	e = tcpsplice_events_subscribe(h);
 	if (e < 0)
 		return report(h, "events", e);
-	p.fd = tsp_events_fd(h);
+	p.fd = tcpsplice_events_fd(h);
 	p.events = POLLIN;
 	if (!quiet)
 		fprintf(stderr, PROG ": following tcp_splice events (interrupt to stop)\n");
@@ -273,7 +273,7 @@ static int cmd_events(struct tsp_handle *h, const struct fmt_opts *o,
 			perror(PROG ": poll");
 			return 1;
 		}
-		e = tsp_events_read(h, on_event, &st);
+		e = tcpsplice_events_read(h, on_event, &st);
 		if (e == -ENOBUFS) {
 			fprintf(stderr, PROG ": events lost (receive buffer overrun)\n");
 			continue;
@@ -314,8 +314,8 @@ static int is(const char *cmd, const char *a, const char *b, const char *c)
 int main(int argc, char **argv)
 {
 	struct fmt_opts o = { 0 };
-	struct tsp_filter f = { 0 };
-	struct tsp_handle *h;
+	struct tcpsplice_filter f = { 0 };
+	struct tcpsplice_handle *h;
 	const char *cmd;
 	long count = 0;
 	int quiet = 0, c, rc, nargs;
@@ -347,7 +347,7 @@ int main(int argc, char **argv)
 			count = (long)u;
 			break;
 		case 'V':
-			printf(PROG " " VERSION " (libtcpsplice API %d)\n", TSP_API_VERSION);
+			printf(PROG " " VERSION " (libtcpsplice API %d)\n", TCPSPLICE_API_VERSION);
 			return 0;
 		case 'h':
 			usage(stdout);
@@ -356,24 +356,24 @@ int main(int argc, char **argv)
 			if (parse_addr(optarg, &f) < 0)
 				bad_cmdline("argument \"%s\" is wrong: --addr needs an IPv4 or IPv6 address",
 					    optarg);
-			f.mask |= TSP_FILTER_ADDR;
+			f.mask |= TCPSPLICE_FILTER_ADDR;
 			break;
 		case OPT_PORT:
 			if (parse_port(optarg, &f.port) < 0)
 				bad_cmdline("argument \"%s\" is wrong: --port needs a number 0-65535",
 					    optarg);
-			f.mask |= TSP_FILTER_PORT;
+			f.mask |= TCPSPLICE_FILTER_PORT;
 			break;
 		case OPT_STATE:
 			if (parse_state(optarg, &f.state) < 0)
 				bad_cmdline("argument \"%s\" is wrong: unknown state", optarg);
-			f.mask |= TSP_FILTER_STATE;
+			f.mask |= TCPSPLICE_FILTER_STATE;
 			break;
 		case OPT_ID:
 			if (parse_u64(optarg, &f.id) < 0)
 				bad_cmdline("argument \"%s\" is wrong: --id needs a session id",
 					    optarg);
-			f.mask |= TSP_FILTER_ID;
+			f.mask |= TCPSPLICE_FILTER_ID;
 			break;
 		case ':':
 			bad_cmdline("option \"%s\" needs an argument", argv[optind - 1]);
@@ -411,7 +411,7 @@ int main(int argc, char **argv)
 		if (nargs == 1) {
 			if (parse_u64(args[0], &f.id) < 0)
 				bad_cmdline("argument \"%s\" is wrong: not a session id", args[0]);
-			f.mask |= TSP_FILTER_ID;
+			f.mask |= TCPSPLICE_FILTER_ID;
 		}
 	} else if (nargs) {
 		bad_cmdline("unexpected argument \"%s\"", args[0]);
@@ -433,7 +433,7 @@ int main(int argc, char **argv)
 		rc = cmd_flush(h, f.mask ? &f : NULL);
 	else
 		rc = cmd_events(h, &o, count, quiet);
-	tsp_close(h);
+	tcpsplice_close(h);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		perror(PROG ": stdout");
 		rc = 1;
