@@ -2,20 +2,24 @@
 /*
  * minimal-proxy - the smallest useful tcp_splice client.
  *
- * Accepts IPv4 connections on LISTEN_PORT, connects each one to
+ * Accepts connections on LISTEN_PORT, connects each one to
  * SERVER_HOST:SERVER_PORT and hands the pair to the kernel with
  * TCP_SPLICE_IOC_SPLICE (drained: this proxy never writes a byte of its
  * own).  Then it closes its descriptors: the module holds its own
  * references to both sockets, so close() sends nothing and the spliced
  * 4-tuples stay reserved until the session ends.
  *
+ * IPv4 and IPv6: it listens in the family of the server's first address,
+ * so that both connections of a pair have the same family (the module
+ * refuses an IPv4 connection with an IPv6 one: EAFNOSUPPORT).
+ *
  *   cc -std=c11 -Wall -Wextra -Werror -Iinclude/uapi \
  *      -o minimal-proxy Documentation/examples/minimal-proxy.c
  *   ./minimal-proxy 8000 10.0.2.1 8080
  *
  * A real proxy would fall back to relaying in user space when the ioctl
- * fails (module not loaded, IPv6, options the module refuses ...); this
- * one just drops the pair.
+ * fails (module not loaded, options the module refuses ...); this one
+ * just drops the pair.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,43 +35,45 @@
 
 #include <linux/tcp_splice.h>
 
-static int listen_on(const char *port)
+/* Listen on every address of @family (AF_INET or AF_INET6) at @port. */
+static int listen_on(int family, const char *port)
 {
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
 	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr *sa = (struct sockaddr *)&sin;
+	socklen_t salen = sizeof(sin);
 	int one = 1, fd;
 
 	sin.sin_port = htons((unsigned short)atoi(port));
 	sin.sin_addr.s_addr = htonl(INADDR_ANY);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (family == AF_INET6) {
+		sin6.sin6_port = sin.sin_port;
+		sin6.sin6_addr = in6addr_any;
+		sa = (struct sockaddr *)&sin6;
+		salen = sizeof(sin6);
+	}
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    listen(fd, 128) < 0) {
+	    (family == AF_INET6 &&	/* IPv6 clients only: no v4-mapped */
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    bind(fd, sa, salen) < 0 || listen(fd, 128) < 0) {
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
-/* Blocking connect to the first IPv4 address of host:port. */
-static int connect_to(const char *host, const char *port)
+/* Blocking connect to @ai, the server's first address. */
+static int connect_to(const struct addrinfo *ai)
 {
-	struct addrinfo hints = {
-		.ai_family = AF_INET,	/* the module splices IPv4 only */
-		.ai_socktype = SOCK_STREAM,
-	};
-	struct addrinfo *res;
-	int fd;
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	if (getaddrinfo(host, port, &hints, &res) != 0)
-		return -1;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) < 0) {
+	if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 		close(fd);
 		fd = -1;
 	}
-	freeaddrinfo(res);
 	return fd;
 }
 
@@ -90,26 +96,33 @@ static int splice_pair(int dev, int cfd, int sfd, unsigned long long *id)
 
 int main(int argc, char **argv)
 {
-	int dev, lfd;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+	struct addrinfo *srv;
+	int dev, lfd, err;
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: %s LISTEN_PORT SERVER_HOST SERVER_PORT\n",
 			argv[0]);
 		return 2;
 	}
+	err = getaddrinfo(argv[2], argv[3], &hints, &srv);
+	if (err) {
+		fprintf(stderr, "%s: %s\n", argv[2], gai_strerror(err));
+		return 1;
+	}
 	dev = open(TCP_SPLICE_DEVICE, O_RDWR | O_CLOEXEC);
 	if (dev < 0) {
 		perror(TCP_SPLICE_DEVICE " (is tcp_splice loaded?)");
 		return 1;
 	}
-	lfd = listen_on(argv[1]);
+	lfd = listen_on(srv->ai_family, argv[1]);
 	if (lfd < 0) {
 		perror("listen");
 		return 1;
 	}
 	for (;;) {
 		unsigned long long id = 0;
-		int cfd, sfd, err;
+		int cfd, sfd;
 
 		cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (cfd < 0) {
@@ -118,7 +131,7 @@ int main(int argc, char **argv)
 			perror("accept");
 			return 1;
 		}
-		sfd = connect_to(argv[2], argv[3]);
+		sfd = connect_to(srv);
 		if (sfd < 0) {
 			perror("connect");
 			close(cfd);
