@@ -624,6 +624,15 @@ int tsp_splice_net(int fd_client, int fd_server, u32 flags,
 	err = tsp_session_insert(s);
 	if (err)
 		goto out_free;
+	/* Unload sets tsp_unloading, then ends every listed session: it
+	 * sees this one, or we see the flag (full barriers on both sides).
+	 */
+	smp_mb();
+	if (READ_ONCE(tsp_unloading)) {
+		tsp_session_abort(s);
+		err = -ENODEV;
+		goto out_free;
+	}
 	/* 2. Wait for segments that slipped past before, then cut.  The
 	 * expedited grace period keeps a splice call in the sub-ms range.
 	 */

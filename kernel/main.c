@@ -117,9 +117,28 @@ err_wq:
 	return err;
 }
 
+/*
+ * End every namespace's sessions while the netlink family still exists,
+ * so that listeners get their END events with reason "unload".  Sessions
+ * a racing splice call publishes later are refused (tsp_unloading) and
+ * tsp_net_exit() finds none left.
+ */
+static void __exit tsp_end_all(void)
+{
+	struct net *net;
+
+	WRITE_ONCE(tsp_unloading, true);
+	smp_mb();		/* pairs with tsp_splice_net() */
+	down_read(&net_rwsem);
+	for_each_net(net)
+		tsp_sessions_flush(tsp_pernet(net), TSP_END_UNLOAD);
+	up_read(&net_rwsem);
+}
+
 static void __exit tsp_exit(void)
 {
 	tsp_device_exit();
+	tsp_end_all();
 	tsp_netlink_exit();
 	unregister_pernet_subsys(&tsp_net_ops);
 	rcu_barrier();		/* session frees queued with call_rcu */

@@ -232,6 +232,57 @@ void tsp_nl_event(struct tsp_session *s, u8 cmd)
 	spin_unlock_bh(&s->lock);
 }
 
+/* The extended ack of a refused splice: the errno list of the uapi header. */
+static void tsp_splice_errmsg(struct netlink_ext_ack *extack, int err)
+{
+	switch (err) {
+	case -EBADF:
+		NL_SET_ERR_MSG(extack, "descriptor not open");
+		break;
+	case -ENOTSOCK:
+		NL_SET_ERR_MSG(extack, "descriptor is not a socket");
+		break;
+	case -EAFNOSUPPORT:
+		NL_SET_ERR_MSG(extack, "not IPv4/IPv6, or an IPv4 and an IPv6 connection");
+		break;
+	case -EPROTONOSUPPORT:
+		NL_SET_ERR_MSG(extack, "socket is not plain TCP");
+		break;
+	case -EOPNOTSUPP:
+		NL_SET_ERR_MSG(extack, "socket is listening");
+		break;
+	case -ENOTCONN:
+		NL_SET_ERR_MSG(extack, "socket not connected or shut down, or both peers finished");
+		break;
+	case -ELOOP:
+		NL_SET_ERR_MSG(extack, "both descriptors are the same socket");
+		break;
+	case -EXDEV:
+		NL_SET_ERR_MSG(extack, "sockets of another network namespace");
+		break;
+	case -EBUSY:
+		NL_SET_ERR_MSG(extack, "socket already spliced or in repair mode");
+		break;
+	case -ENOSPC:
+		NL_SET_ERR_MSG(extack, "max_sessions reached");
+		break;
+	case -ENOPROTOOPT:
+		NL_SET_ERR_MSG(extack, "signed segments (MD5/AO) or TS granularities differ");
+		break;
+	case -EINVAL:
+		NL_SET_ERR_MSG(extack, "unknown flags");
+		break;
+	case -ENODEV:
+		NL_SET_ERR_MSG(extack, "module unloading");
+		break;
+	case -ENOMEM:
+		NL_SET_ERR_MSG(extack, "out of memory");
+		break;
+	default:
+		NL_SET_ERR_MSG(extack, "moving the unread bytes failed, session ended");
+	}
+}
+
 static int tsp_nl_splice(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **a = info->attrs;
@@ -250,7 +301,7 @@ static int tsp_nl_splice(struct sk_buff *skb, struct genl_info *info)
 			     nla_get_s32(a[TCP_SPLICE_A_FD_SERVER]), flags,
 			     genl_info_net(info), &id);
 	if (err) {
-		NL_SET_ERR_MSG(info->extack, "tcp_splice: splice refused");
+		tsp_splice_errmsg(info->extack, err);
 		return err;
 	}
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
@@ -441,7 +492,10 @@ static struct genl_family tsp_genl_family __ro_after_init = {
 	.module		= THIS_MODULE,
 	.small_ops	= tsp_nl_ops,
 	.n_small_ops	= ARRAY_SIZE(tsp_nl_ops),
-	.resv_start_op	= TCP_SPLICE_CMD_STATS + 1,
+	/* The core checks every command's header: reserved 0, no flags
+	 * beyond REQUEST, ACK, ECHO and DUMP.
+	 */
+	.resv_start_op	= 0,
 	.mcgrps		= tsp_nl_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(tsp_nl_mcgrps),
 };

@@ -130,6 +130,9 @@ struct tsp_session *tsp_session_alloc(struct tsp_net *tn)
 	return s;
 }
 
+/* Set once, at unload, before the last sessions are ended (main.c). */
+bool tsp_unloading;
+
 /* Publish @s: both tuples in the table, the session in the list. */
 int tsp_session_insert(struct tsp_session *s)
 {
@@ -137,8 +140,10 @@ int tsp_session_insert(struct tsp_session *s)
 	int max = tsp_sysctl(tn, TSP_SYS_MAX_SESSIONS);
 	int err;
 
-	if (max && atomic_read(&tn->count) >= max)
+	if (max && atomic_read(&tn->count) >= max) {
+		tsp_stat_inc(tn, TCP_SPLICE_STAT_REFUSED_TABLE_FULL);
 		return -ENOSPC;
+	}
 	err = rhashtable_lookup_insert_fast(&tn->table, &s->node[0].rh,
 					    tsp_rht_params);
 	if (err)

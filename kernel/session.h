@@ -237,6 +237,7 @@ struct tsp_session {
 };
 
 /* session.c */
+extern bool tsp_unloading;
 struct tsp_session *tsp_session_alloc(struct tsp_net *tn);
 int tsp_session_insert(struct tsp_session *s);
 void tsp_session_put(struct tsp_session *s);

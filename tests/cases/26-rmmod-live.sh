@@ -2,13 +2,17 @@
 # rmmod while spliced transfers run: no oops (the runner checks the kernel
 # log), both peers see a failure promptly (a reset or an error, not their
 # own timeout), the bytes they got before are still exact, the module is
-# gone (lsmod, /proc, /dev, its slab caches), and after a reload the table
+# gone (lsmod, /proc, /dev, its slab caches), an events follower got the
+# session's END event with reason "unload" (the netlink family still
+# exists while the module ends its sessions), and after a reload the table
 # is empty and splicing works again.  Drained and legacy handoff.
 # timeout: 300
 . "$TSP_ROOT/tests/lib.sh"
 . "$TSP_ROOT/tests/cases/_helpers.bash"
+. "$TSP_ROOT/tests/cases/_nl.bash"
 
 need_ko
+need_userland
 topo_up
 XFER_TIMEOUT=40
 
@@ -38,6 +42,7 @@ for mode in drained legacy; do
 	tsp_sleep 1
 	st=$(proc_state "$CLI_PID")
 	[ -n "$st" ] && [ "$st" != Z ] || tfail "$t" "the transfer ended before rmmod: no test"
+	start_events "$t" proxy -j
 	t0=$(now_ms)
 	rmmod tcp_splice || tfail "$t" "rmmod with a live session failed"
 	log "$t: rmmod took $(($(now_ms) - t0)) ms"
@@ -50,6 +55,12 @@ for mode in drained legacy; do
 	[ $src != 0 ] || tfail "$t" "the server finished its transfer although the module went away"
 	peer_failed "$t" "$t.cli.out" client
 	peer_failed "$t" "$t.srv.out" server
+
+	# the follower outlives the family: it got the END event before
+	jq -se 'any(.[]; .event == "end" and .end_reason == "unload" and .c2s.bytes > 0)' \
+		"$t.ev" > /dev/null || tfail "$t" "no END event with reason unload: $(cat "$t.ev") $(events_diag)"
+	stop_events
+	log "$t: end event: $(jq -c 'select(.event == "end")' "$t.ev")"
 
 	mod_loaded && fail "$t: module still loaded"
 	lsmod | grep -q '^tcp_splice ' && fail "$t: lsmod still lists tcp_splice"

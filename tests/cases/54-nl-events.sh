@@ -3,7 +3,8 @@
 # for every session exactly one start, one handoff and one end, in that
 # order, with the session's tuple; the end carries the byte counts of the
 # transfer (at least what was sent, at most 5 % more), a duration and the
-# reason (fin after FIN both ways, flush after a flush); drained and legacy
+# reason (fin after FIN both ways, flush after a flush, rst after a client's
+# reset, timeout for an idle session); drained and legacy
 # sessions, root's and nobody's; text and JSON output; --count N exits by
 # itself after N events; SIGINT ends the follower with status 0.
 # timeout: 400
@@ -40,11 +41,35 @@ bg_pid_wait "$CLI_F" 20 || fail "flushed client exit $?"
 for id in "$ID_D" "$ID_L"; do
 	wait_gone proxy "$id" 30 || fail "session $id did not end"
 done
+# a client that resets after its request: reason rst
+start_server r --once --expect 64K --expect-eof rst
+start_nlproxy r --via netlink
+run_client r --send 64K --rst-after 64K --gate r.spliced --gate-at 100 &
+CLI_R=$!
+wait_until 20 files_exist r.spliced || { dump r; fail "r: no splice"; }
+ID_R=$(cat r.ids)
+bg_pid_wait "$CLI_R" 30 || { dump r; fail "resetting client exit $?"; }
+wait_gone proxy "$ID_R" 30 || fail "reset session $ID_R did not end"
+# an idle session (neither peer sends): reason timeout, after the
+# established timeout (2 s here)
+in_ns proxy sh -c 'echo 2 > /proc/sys/net/tcp_splice/timeout_established' ||
+	fail "cannot shorten timeout_established"
+start_server i --once --send 100 --expect 100 --expect-eof any --gate i.go --gate-at 0
+SRV_I=$SRV_PID
+start_nlproxy i --via netlink
+start_client i --send 100 --expect 100 --expect-eof any --gate i.go --gate-at 0
+CLI_I=$CLI_PID
+wait_until 20 files_exist i.spliced || { dump i; fail "i: no splice"; }
+ID_I=$(cat i.ids)
+wait_gone proxy "$ID_I" 20 || fail "idle session $ID_I did not time out"
+: > i.go
+bg_pid_wait "$CLI_I" 30
+bg_pid_wait "$SRV_I" 30
 
 # every session's end is in, then stop the followers
 # (jq -s: with several inputs, jq 1.6 -e reports only on the last one)
 has_end() { jq -se --argjson id "$1" 'any(.[]; .event == "end" and .id == $id)' evj.ev > /dev/null 2>&1; }
-for id in "$ID_D" "$ID_L" "$ID_F"; do
+for id in "$ID_D" "$ID_L" "$ID_F" "$ID_R" "$ID_I"; do
 	wait_until 10 has_end "$id" || fail "no end event for session $id: $(cat evj.ev) $(events_diag)"
 done
 EV_PID=$EVJ stop_events
@@ -90,6 +115,11 @@ jq -e '.end_reason == "fin" and .mode == "legacy" and .uid == 65534 and
 	fail "end event of the legacy session: $e"
 e=$(ev_of "$ID_F" end)
 jq -e '.end_reason == "flush"' <<< "$e" > /dev/null || fail "end event of the flushed session: $e"
+e=$(ev_of "$ID_R" end)
+jq -e '.end_reason == "rst" and .c2s.bytes > 0' <<< "$e" > /dev/null || fail "end event of the reset session: $e"
+e=$(ev_of "$ID_I" end)
+jq -e '.end_reason == "timeout" and .c2s.bytes == 0 and .s2c.bytes == 0 and .duration_ms >= 2000' <<< "$e" \
+	> /dev/null || fail "end event of the idle session: $e"
 
 # text lines: one per event, key=value
 assert_eq "$(grep -c '^\[[0-9T:.-]*\] \(start\|handoff\|end\) id=' evt.ev)" "$(jq -s length evj.ev)" \

@@ -86,6 +86,21 @@ static int splice_raw(void *arg)
 	return ioctl(dev, TCP_SPLICE_IOC_SPLICE, arg) < 0 ? errno : 0;
 }
 
+/* Counter @name of /proc/net/stat/tcp_splice ("name value" lines), -1. */
+static long long stat_counter(const char *name)
+{
+	FILE *f = fopen("/proc/net/stat/tcp_splice", "r");
+	char line[128], n[64];
+	long long v, r = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lld", n, &v) == 2 && !strcmp(n, name))
+			r = v;
+	if (f)
+		fclose(f);
+	return r;
+}
+
 static int splice_req(int fc, int fs, uint32_t flags, uint64_t *sid)
 {
 	struct tcp_splice_req r;
@@ -666,7 +681,11 @@ int main(int argc, char **argv)
 				snprintf(why, sizeof(why), "cannot write %s", ms);
 				skipped("enospc-max-sessions", why);
 			} else {
+				long long full0 = stat_counter("refused_table_full");
+
 				check("enospc-max-sessions", splice_req(fc4, fs4, 0, NULL), ENOSPC);
+				/* counted as such, once */
+				check("enospc-counted", (int)(stat_counter("refused_table_full") - full0), 1);
 				w = fopen(ms, "w");
 				if (!w || fputs(old, w) < 0 || fclose(w))
 					tsp_die(prog, "cannot restore %s", ms);

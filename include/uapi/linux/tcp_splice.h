@@ -86,6 +86,7 @@ struct tcp_splice_req {
  *   EXDEV            the sockets live in different network namespaces
  *   EBUSY            a socket is already spliced, or in TCP repair mode
  *   ENOSPC           the namespace's max_sessions limit is reached
+ *   ENODEV           the module is being unloaded
  *   ENOPROTOOPT      a socket signs its segments (TCP-MD5, TCP-AO), or
  *                    the two use different TS granularity (tcp_usec_ts)
  *   EINVAL           bad size/version/flags/reserved field
@@ -245,6 +246,7 @@ enum tcp_splice_stat {
 	TCP_SPLICE_STAT_SYN_RECYCLED,
 	TCP_SPLICE_STAT_OFO_MOVED,
 	TCP_SPLICE_STAT_PMTU_LOWERED,
+	TCP_SPLICE_STAT_REFUSED_TABLE_FULL,
 	__TCP_SPLICE_STAT_MAX,
 };
 
@@ -277,6 +279,7 @@ enum tcp_splice_stat {
 	[TCP_SPLICE_STAT_SYN_RECYCLED]           = "syn_recycled", \
 	[TCP_SPLICE_STAT_OFO_MOVED]              = "ofo_moved", \
 	[TCP_SPLICE_STAT_PMTU_LOWERED]           = "pmtu_lowered", \
+	[TCP_SPLICE_STAT_REFUSED_TABLE_FULL]     = "refused_table_full", \
 }
 
 #endif /* _UAPI_LINUX_TCP_SPLICE_H */
