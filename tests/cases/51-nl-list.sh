@@ -124,6 +124,14 @@ assert_eq "$(adm_nobody proxy -j list --port 5001 | jq length)" 0 "nobody with a
 assert_eq "$(adm client -j list)" "[]" "list in the client namespace"
 assert_eq "$(adm client -j stats | jq .sessions_active)" 0 "sessions_active in the client namespace"
 
+# --- one handle shared by 8 threads (dump, stats, events) while sessions live;
+# a callback re-entering its handle gets EDEADLK
+in_ns proxy "$NLT" threads 8 > threads.out 2>&1
+rc=$?
+log "threads: $(tail -n 2 threads.out | paste -sd' ')"
+[ $rc = 0 ] && ! grep -q FAIL threads.out || fail "shared handle: $(grep FAIL threads.out | head -n 5)"
+grep -q '^ok reentry dump=[1-9]' threads.out || fail "reentry not tested with live sessions: $(cat threads.out)"
+
 # --- FIN both ways: the sessions leave ESTABLISHED ------------------------------------
 : > go
 for p in "$CLI_R" "$CLI_N" "$SRV_R" "$SRV_N" "$PRX_R" "$PRX_N"; do
