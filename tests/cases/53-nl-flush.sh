@@ -42,6 +42,8 @@ assert_eq "$(count)" 3 "live sessions"
 for args in "" "$NID" "--port 5002"; do
 	# shellcheck disable=SC2086
 	out=$(adm_nobody proxy flush $args 2>&1) && fail "nobody could flush '$args'"
+	assert_eq "$(adm_nobody proxy flush $args > /dev/null 2>&1; echo $?)" 2 \
+		"exit status of a flush the kernel refused ('$args')"
 	[[ $out == *"flush: Operation not permitted (CAP_NET_ADMIN is required)"* ]] ||
 		fail "nobody flush '$args': $out"
 done
@@ -57,6 +59,7 @@ assert_eq "$(count)" 3 "sessions after the refused flushes"
 # --- unknown id, empty filter -----------------------------------------------------
 out=$(adm proxy flush 999999 2>&1) && fail "flush of an unknown id succeeded"
 [[ $out == *"flush: No such file or directory (kernel: no such session)"* ]] || fail "flush 999999: $out"
+assert_eq "$(adm proxy flush 999999 > /dev/null 2>&1; echo $?)" 2 "exit status of a flush of an unknown id"
 adm proxy flush --addr 10.9.9.9 || fail "flush with a filter matching nothing failed"
 adm proxy flush --port 5001 --state time_wait || fail "flush --port 5001 --state time_wait failed"
 assert_eq "$(count)" 3 "sessions after flushes that match nothing"

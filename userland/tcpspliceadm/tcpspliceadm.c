@@ -22,6 +22,7 @@
 #define PROG		"tcpspliceadm"
 #define VERSION		"0.1.0"
 #define EXIT_USAGE	255
+#define EXIT_KERNEL	2	/* the kernel refused the request */
 
 static const char usage_text[] =
 "Usage: " PROG " [OPTIONS] COMMAND [ARGUMENTS]\n"
@@ -111,7 +112,11 @@ static struct tcpsplice_handle *open_handle(void)
 	exit(1);
 }
 
-/* Report the failure e (negative errno) of operation what; returns 1. */
+/*
+ * Report the failure e (negative errno) of operation what.  Returns 2, the
+ * iproute2 tools' status for an error the kernel reported (1: a local
+ * failure such as a module that is not loaded, 255: a bad command line).
+ */
 static int report(struct tcpsplice_handle *h, const char *what, int e)
 {
 	const char *ext = tcpsplice_last_extack(h);
@@ -122,7 +127,7 @@ static int report(struct tcpsplice_handle *h, const char *what, int e)
 	else if (ext && *ext)
 		fprintf(stderr, " (kernel: %s)", ext);
 	fputc('\n', stderr);
-	return 1;
+	return EXIT_KERNEL;
 }
 
 /* ---- commands ------------------------------------------------------------ */
