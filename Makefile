@@ -5,7 +5,8 @@
 #   make tools              tests/tools/*.c -> build/tools/*
 #   make userland           make -C userland (into build/userland/)
 #   make deps [KVER=..]     install build and test dependencies (apt-get)
-#   make test [KVER=..] [TESTS=glob]   build, boot the test VM, run the suite
+#   make unit               host unit tests (ASan + UBSan)
+#   make test [KVER=..] [TESTS=glob]   host unit tests, then boot the test VM, run the suite
 #   make vm-shell [KVER=..] interactive test VM
 #   make check              checkpatch --strict + sparse, fail on any warning
 #   make test-debug [TESTS=glob]  the suite under a debug kernel (KASAN,
@@ -77,7 +78,7 @@ CHECKPATCH := $(CHECKPATCH_DIR)/scripts/checkpatch.pl
 CHECK_FILES := $(wildcard kernel/*.c kernel/*.h include/uapi/linux/*.h)
 
 .PHONY: all module _module tools userland deps test vm-shell check clean distclean bench _bench stress _stress demo _demo \
-	_test _vm-shell _check
+	_test _vm-shell _check unit
 
 # userland/ has a Makefile of its own (libtcpsplice, tcpspliceadm, switchd).
 HAVE_USERLAND := $(wildcard userland/Makefile)
@@ -132,7 +133,17 @@ vm-shell: deps
 check: deps
 	@$(MAKE) --no-print-directory _check
 
-_test: all
+# Host unit tests (ASan + UBSan): the library, tcpspliceadm, switchd's
+# parsers, the /proc line format.  `make test` runs them before the VM.
+unit: all
+	@$(MAKE) --no-print-directory -C userland check
+	@$(MAKE) --no-print-directory -C userland/switchd check
+	@mkdir -p $(BUILD)/unit
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-o $(BUILD)/unit/conn_fmt_test tests/unit/conn_fmt_test.c kernel/conn_fmt.c
+	@$(BUILD)/unit/conn_fmt_test > $(BUILD)/unit/conn_fmt_test.log && echo "  conn_fmt_test: all passed"
+
+_test: all unit
 	@tests/vm/run.sh --kver $(KVER) --ko $(KO) --tests '$(TESTS)' --timeout $(TSP_TIMEOUT)
 
 # Benchmarks: tests/bench/*.sh in one VM run (numbers, not pass/fail gates).
