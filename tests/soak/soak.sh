@@ -36,7 +36,7 @@
 . "$TSP_ROOT/tests/cases/_helpers.bash"
 
 need_ko
-conf=$TSP_ROOT/build/soak.conf
+conf=${SOAK_CONF:-$TSP_ROOT/build/soak.conf}
 # shellcheck disable=SC1090
 [ -r "$conf" ] && . "$conf"
 SOAK_MINUTES=${SOAK_MINUTES:-5}
