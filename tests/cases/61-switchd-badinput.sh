@@ -8,11 +8,18 @@
 # timeout; 400 partial head then EOF), the lenient forms that must pass
 # (leading empty lines, LF line ends, "5, 5" lengths, absolute-form
 # target routing by its authority), and a log line per rejected request.
-# timeout: 300
+# Pipelined bytes with keepalive close: only the declared body reaches the
+# server (Content-Length, chunked framing, none), what follows is dropped
+# and logged, whether it came with the head or later, in every mode (in
+# kernel mode: the session then stays in user space).  A listener's own
+# timeout client-header, max-header and timeout idle; the global max-conn
+# and timeout idle.
+# timeout: 420
 . "$TSP_ROOT/tests/lib.sh"
 . "$TSP_ROOT/tests/demo/swd_lib.bash"
 
 need_switchd
+[ -x "$TUNNEL" ] || skip "$TUNNEL not built"
 topo_up --extra 1
 mod_load
 swd_tuning
@@ -32,6 +39,29 @@ global
 listener web
     bind $VIP:8080
     route host b.example backend B
+    default-backend A
+
+# the same in each splice mode (web: auto)
+listener pipe
+    bind $VIP:8085
+    splice pipe
+    default-backend A
+listener copy
+    bind $VIP:8086
+    splice copy
+    default-backend A
+listener kern
+    bind $VIP:8087
+    splice kernel
+    default-backend A
+
+# a listener's own limits
+listener strict
+    bind $VIP:8088
+    splice copy
+    timeout client-header 2500ms
+    timeout idle 1s
+    max-header 1k
     default-backend A
 
 backend A
@@ -87,7 +117,7 @@ cases=(
 	"200|HTTP/1.2 taken as 1.1|GET /name HTTP/1.2\r\nHost: a\r\n\r\n"
 	"200|Content-Length equal to max-body|PUT /echo-body HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
 	"405|OPTIONS * passes|OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"
-	"405|CONNECT host:port passes|CONNECT b.example:443 HTTP/1.1\r\nHost: b.example:443\r\n\r\n"
+	"400|malformed chunked body|POST /drain HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
 )
 n=0
 for c in "${cases[@]}"; do
@@ -99,6 +129,84 @@ for c in "${cases[@]}"; do
 	n=$((n + 1))
 done
 log "$n single requests answered as expected"
+
+# CONNECT passes (swd_httpd answers 200 and echoes: half-close to end it)
+printf 'CONNECT b.example:443 HTTP/1.1\r\nHost: b.example:443\r\n\r\n' > req.raw
+out=$(in_ns client "$TUNNEL" --head req.raw --expect-status 200 --timeout 10 "$VIP:8080") ||
+	fail "CONNECT: $out"
+
+# --- pipelined bytes with keepalive close: /drain answers how many bytes
+# followed the head at the server.  The declared body passes, the rest is
+# dropped, whether it came with the head or 300 ms later.
+# pipe_check PORT WANT NAME HEAD [MORE]: WANT is the body the server saw.
+pipe_check() {
+	local port=$1 want=$2 name=$3 out got delay=0
+	# shellcheck disable=SC2059
+	printf "$4" > p.raw
+	# shellcheck disable=SC2059
+	printf "${5:-}" > m.raw
+	[ -n "${5:-}" ] && delay=300
+	out=$(in_ns client "$TUNNEL" --head p.raw --more m.raw --delay $delay \
+		--out p.out --expect-status 200 --timeout 10 "$VIP:$port") ||
+		fail "$port: $name: $out"
+	got=$(tail -n 1 p.out)
+	[ "$got" = "$want" ] || fail "$port: $name: the server got $got bytes after the head, expected $want"
+}
+SMUG='GET /admin HTTP/1.1\r\nHost: b.example\r\n\r\n'
+for port in 8080 8085 8086 8087; do
+	pipe_check $port 5 "Content-Length + request, one segment" \
+		"POST /drain HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello$SMUG"
+	pipe_check $port 0 "no body + request, one segment" "GET /drain HTTP/1.1\r\nHost: a\r\n\r\n$SMUG"
+	pipe_check $port 15 "chunked + request, one segment" \
+		"POST /drain HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n$SMUG"
+	[ $port = 8087 ] && continue	# kernel: later bytes are the module's
+	pipe_check $port 5 "Content-Length, request later" \
+		"POST /drain HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhel" "lo$SMUG"
+	pipe_check $port 15 "chunked, request later" \
+		"POST /drain HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel" \
+		"lo\r\n0\r\n\r\n$SMUG"
+	pipe_check $port 0 "HTTP/1.0 without Content-Length, request later" \
+		"POST /drain HTTP/1.0\r\n\r\n" "$SMUG"
+	pipe_check $port 40 "a 40-byte body in pieces" \
+		"PUT /drain HTTP/1.1\r\nHost: a\r\nContent-Length: 40\r\n\r\n0123456789" \
+		"012345678901234567890123456789$SMUG"
+done
+# a chunked body whose framing breaks after the head was forwarded: reset
+printf 'POST /drain HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel' > p.raw
+printf 'loXX\r\n0\r\n\r\n' > m.raw
+in_ns client "$TUNNEL" --head p.raw --more m.raw --delay 300 --out p.out --timeout 10 "$VIP:8086" > /dev/null 2>&1
+grep -q '^HTTP/1.1 200' p.out && fail "a broken chunked body reached the server: $(< p.out)"
+grep -q 'listener=copy .*end=bad-body note="malformed chunked body"' "$SWD_LOG" ||
+	fail "no bad-body log line: $(grep bad-body "$SWD_LOG")"
+dropped=$(grep -c 'note="dropped [0-9]* bytes after the request"' "$SWD_LOG")
+[ "$dropped" = $((4 * 3 + 3 * 4)) ] || fail "$dropped session lines note dropped bytes, expected 24"
+grep 'listener=kern ' "$SWD_LOG" | grep -q -v ' mode=pipe ' &&
+	fail "kern: a session with dropped bytes left user space: $(grep 'listener=kern ' "$SWD_LOG" | grep -v mode=pipe)"
+log "pipelined bytes: $dropped sessions dropped them, every server saw only the body"
+
+# --- a listener's own limits: max-header 1k, client-header 2.5 s, idle 1 s
+{
+	printf 'GET /name HTTP/1.1\r\nHost: a\r\nX-Big: '
+	head -c 2000 /dev/zero | tr '\0' x
+	printf '\r\n\r\n'
+} > mid.raw
+load --raw mid.raw -n 1 --expect-status 431 8088 || fail "strict: 2 KiB head: $LOAD_OUT"
+load --raw mid.raw -n 1 --expect-status 200 8080 || fail "web: 2 KiB head: $LOAD_OUT"
+printf 'GET / HTTP/1.1\r\nHost: a\r\n' > part.raw
+t0=$(now_ms)
+load --raw part.raw -n 1 --expect-status 408 --timeout 10 8088 || fail "strict: partial head: $LOAD_OUT"
+dt=$(($(now_ms) - t0))
+[ $dt -ge 2400 ] || fail "strict: 408 after $dt ms, before its own 2.5 s client-header timeout"
+t0=$(now_ms)
+in_ns client curl -s -m 10 -o idle.out "http://$VIP:8088/sleep/4000"
+rc=$?
+dti=$(($(now_ms) - t0))
+# switchd resets an idle session: curl sees a reset (56) or no reply (52)
+[ $rc = 52 ] || [ $rc = 56 ] || fail "strict: a request idle for 4 s: curl exit $rc, expected 52 or 56"
+[ $dti -ge 900 ] && [ $dti -lt 3500 ] || fail "strict: closed after $dti ms, expected about 1 s (timeout idle)"
+grep -q 'listener=strict .*end=timeout .*req="GET /sleep/4000' "$SWD_LOG" ||
+	fail "no end=timeout log line for the idle session"
+log "strict listener: 431 for 2 KiB, 408 after $dt ms, idle session closed after $dti ms"
 
 # absolute-form target: routed by its authority, not by Host
 printf 'GET http://b.example/name HTTP/1.1\r\nHost: a.example\r\n\r\n' > req.raw
@@ -138,5 +246,36 @@ bad=$(count_sessions end=bad-request)
 tmo=$(count_sessions end=head-timeout)
 log "log: $bad bad-request lines, $tmo head-timeout lines"
 [ "$bad" -ge $((35 + 3 + 200)) ] || fail "only $bad bad-request log lines"
-[ "$tmo" = 2 ] || fail "$tmo head-timeout log lines, expected 2"
+[ "$tmo" = 3 ] || fail "$tmo head-timeout log lines, expected 3"
+
+# --- global max-conn and timeout idle
+cat > lim.conf << EOF
+global
+    stats-socket $SWD_SOCK
+    max-conn 4
+    timeout idle 1500ms
+
+listener web
+    bind $VIP:8080
+    splice copy
+    default-backend A
+
+backend A
+    server a1 $SRV_A:80
+EOF
+: > "$SWD_LOG"
+start_switchd lim.conf
+t0=$(now_ms)
+load -c 8 -n 8 -p /sleep/1000 8080 || fail "max-conn 4: $LOAD_OUT"
+dt=$(($(now_ms) - t0))
+[ $dt -ge 1900 ] || fail "8 requests of 1 s with max-conn 4 took $dt ms: not two waves"
+t0=$(now_ms)
+in_ns client curl -s -m 10 -o idle.out "http://$VIP:8080/sleep/4000"
+rc=$?
+dt2=$(($(now_ms) - t0))
+{ [ $rc = 52 ] || [ $rc = 56 ]; } && [ $dt2 -ge 1400 ] && [ $dt2 -lt 3800 ] ||
+	fail "global timeout idle 1.5 s: curl exit $rc after $dt2 ms"
+stop_switchd
+[ "$(count_sessions end=timeout)" = 1 ] || fail "global idle timeout: no end=timeout line"
+log "max-conn 4: 8 x 1 s in $dt ms; timeout idle 1.5 s: closed after $dt2 ms"
 exit 0

@@ -5,8 +5,12 @@
 # succeeds (failover to the next server on refusal), health checks mark
 # it DOWN, then UP again when it returns; 502 when every server refuses,
 # 504 when the connect times out, 503 when health checks found no server
-# up; disable/enable from the stats socket.
-# timeout: 400
+# up; disable/enable from the stats socket; retries 0 (one attempt: half
+# the requests of a backend with one dead server of two fail); a server
+# killed in the middle of a 16 MiB download (the client sees a short
+# transfer or a reset, never a hang or a complete one, and the session is
+# logged with its end).  All of it in kernel and in copy mode.
+# timeout: 700
 . "$TSP_ROOT/tests/lib.sh"
 . "$TSP_ROOT/tests/demo/swd_lib.bash"
 
@@ -15,12 +19,13 @@ topo_up --extra 1
 mod_load
 swd_tuning
 
-www A A 64K
+www A A 64K 16M
 www B B 64K
 cp A/64K B/64K
 start_httpd server "$SRV_A:80" A "$PWD/A"
 start_httpd server1 "$SRV_B:80" B "$PWD/B"
 start_httpd server1 "$SRV_B:82" B2 "$PWD/B"
+start_httpd server "$SRV_A:83" D "$PWD/A"
 
 cat > sw.conf << EOF
 global
@@ -37,6 +42,8 @@ listener web
     route host only.example backend only
     route host dead.example backend dead
     route host hole.example backend hole
+    route host once.example backend once
+    route host die.example backend die
 
 listener rawdead
     bind $VIP:8089
@@ -79,8 +86,21 @@ backend dead
 backend hole
     timeout connect 500ms
     server x 10.0.2.99:80
+
+# one attempt per request: no failover
+backend once
+    retries 0
+    server x $SRV_A:81
+    server a $SRV_A:80
+
+backend die
+    server d $SRV_A:83
 EOF
-start_switchd sw.conf
+
+for MODE in kernel copy; do
+: > "$SWD_LOG"
+start_switchd sw.conf -m $MODE
+log "--- mode $MODE"
 
 # weighted round robin: exactly 3 to 1
 load -c 8 -n 400 -H rr.example -p /64K --expect-file A/64K 8080 || fail "rr: $LOAD_OUT"
@@ -140,9 +160,41 @@ load -c 4 -n 20 -H rr.example -p /64K 8080 || fail "rr with a: $LOAD_OUT"
 [[ $LOAD_OUT == *server_A=* ]] || fail "enabled server unused: $LOAD_OUT"
 swd show servers | sed 's/^/# /'
 
+# retries 0: x refuses, a serves; round robin alternates: 5 and 5
+load -n 10 -H once.example -p /64K 8080
+[[ $LOAD_OUT == *status_200=5\ * && $LOAD_OUT == *status_502=5* ]] ||
+	fail "retries 0: expected 5 answers and 5 502s: $LOAD_OUT"
+
+# the server dies in the middle of a 16 MiB download (sent at 2 MiB/s)
+rm -f die.bin
+in_ns client curl -s -m 60 -o die.bin -H 'Host: die.example' "http://$VIP:8080/16M?rate=2M" &
+cp=$!
+size_ge() { [ "$(stat -c %s "$1" 2> /dev/null || echo 0)" -ge "$2" ]; }
+wait_until 20 size_ge die.bin 1048576 || fail "$MODE: the download did not start"
+stop_httpd D
+t0=$(now_ms)
+bg_pid_wait $cp 30
+rc=$?
+dt=$(($(now_ms) - t0))
+size=$(stat -c %s die.bin)
+[ $rc != 124 ] || fail "$MODE: the client hung after the server died"
+[ $rc != 0 ] && [ "$size" -lt 16777216 ] ||
+	fail "$MODE: curl exit $rc with $size bytes: the broken transfer looked complete"
+log "$MODE: server killed mid-transfer: curl exit $rc after $dt ms with $size of 16777216 bytes"
+start_httpd server "$SRV_A:83" D "$PWD/A"
+
+if [ $MODE = kernel ]; then
+	wait_until 30 kernel_idle || fail "kernel sessions left: $(swd show kernel)"
+fi
 stop_switchd
-[ "$(count_sessions status=502 listener=web)" = 3 ] || fail "502 log lines: $(count_sessions status=502)"
+[ "$(count_sessions status=502 listener=web)" = 8 ] || fail "502 log lines: $(count_sessions status=502)"
 [ "$(count_sessions status=502 listener=rawdead s2c=0)" = 1 ] || fail "no log line for the tcp listener's failure"
 [ "$(count_sessions status=504 end=connect-timeout)" = 1 ] || fail "no 504 log line"
 [ "$(count_sessions status=503 end=no-server)" = 3 ] || fail "503 log lines: $(count_sessions status=503)"
+l=$(grep ' session=.*req="GET /16M?rate=2M' "$SWD_LOG") || fail "$MODE: no log line for the broken download"
+end=$(kv "$l" end) && s2c=$(kv "$l" s2c) || fail "$MODE: no end or s2c in: $l"
+[ -n "$end" ] && [ "$end" != detached ] && [ "$s2c" -lt 16777216 ] ||
+	fail "$MODE: broken download logged as: $l"
+log "$MODE: ${l#*session=}"
+done
 exit 0

@@ -35,6 +35,7 @@ global
     group nogroup
     stats-socket $SWD_SOCK
     log $PWD/access.log
+    splice-after 0              # auto: to the kernel at once, as kernel mode
 
 listener web
     bind $VIP:8080 [fd00:1::2]:8080

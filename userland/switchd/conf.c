@@ -64,6 +64,22 @@ int splice_mode_parse(const char *s)
 	return -1;
 }
 
+/*
+ * The bytes a session of listener l in mode m relays in user space before
+ * the kernel handoff: the listener's splice-after, else the global one,
+ * else by mode: auto keeps short exchanges in user space (the handoff's
+ * fixed cost is repaid only by long transfers, Documentation/switchd.rst),
+ * kernel hands off at once.
+ */
+int64_t splice_after_of(const struct listener *l, const struct conf *c, int m)
+{
+	if (l && l->splice_after >= 0)
+		return l->splice_after;
+	if (c->splice_after >= 0)
+		return c->splice_after;
+	return m == SPLICE_AUTO ? AUTO_SPLICE_AFTER : 0;
+}
+
 /* "10", "10s", "250ms", "2m", "1h" -> ms.  A bare number is seconds. */
 int parse_time(const char *s, int64_t *out)
 {
@@ -454,6 +470,9 @@ static int kw_listener(struct pctx *p, char **t, int n)
 		if (want(p, n, 2, 2, "max-conn N") ||
 		    num(p, t[1], 1, 10000000, &l->max_conn, "max-conn"))
 			return -1;
+	} else if (!strcmp(t[0], "splice-after")) {
+		if (want(p, n, 2, 2, "splice-after SIZE") || sz(p, t[1], &l->splice_after))
+			return -1;
 	} else if (!strcmp(t[0], "route")) {
 		struct rule r = { 0 };
 		int i;
@@ -631,6 +650,7 @@ static int section(struct pctx *p, char **t, int n)
 		l->xff = true;
 		l->t_head = l->t_idle = -1;
 		l->max_header = l->max_body = -1;
+		l->splice_after = -1;
 		c->lis = xrealloc(c->lis, sizeof(l) * (size_t)(c->nlis + 1));
 		c->lis[c->nlis++] = l;
 		p->lis = l;
@@ -756,6 +776,7 @@ static struct conf *conf_new(const char *path)
 	c->workers = 1;
 	c->splice = SPLICE_AUTO;
 	c->splice_threads = 4;
+	c->splice_after = -1;
 	c->stats_mode = 0660;
 	c->log = xstrdup("stderr");
 	c->max_conn = 10000;
@@ -883,14 +904,18 @@ void conf_dump(const struct conf *c, FILE *f)
 	static const char *const bal[] = { "rr", "leastconn", "source" };
 
 	fprintf(f, "global\n    workers %d\n    splice %s\n    splice-threads %d\n"
-		"    splice-after %lld\n    max-conn %d\n    pipe-pool %d\n    buffer-size %lld\n"
+		"    max-conn %d\n    pipe-pool %d\n    buffer-size %lld\n"
 		"    timeout client-header %lldms\n    timeout connect %lldms\n"
 		"    timeout idle %lldms\n    timeout grace %lldms\n"
 		"    max-header %lld\n    max-body %lld\n    log %s\n",
 		c->workers, splice_mode_name(c->splice), c->splice_threads,
-		(long long)c->splice_after, c->max_conn, c->pipe_pool, (long long)c->buf_size,
+		c->max_conn, c->pipe_pool, (long long)c->buf_size,
 		(long long)c->t_head, (long long)c->t_connect, (long long)c->t_idle,
 		(long long)c->t_grace, (long long)c->max_header, (long long)c->max_body, c->log);
+	if (c->splice_after >= 0)
+		fprintf(f, "    splice-after %lld\n", (long long)c->splice_after);
+	else
+		fprintf(f, "    # splice-after: by mode (auto %d, kernel 0)\n", AUTO_SPLICE_AFTER);
 	if (c->user)
 		fprintf(f, "    user %s\n", c->user);
 	if (c->group)
@@ -916,6 +941,8 @@ void conf_dump(const struct conf *c, FILE *f)
 				(long long)l->t_head, (long long)l->max_header,
 				(long long)l->max_body);
 		fprintf(f, "    timeout idle %lldms\n", (long long)l->t_idle);
+		if (l->splice_after >= 0)
+			fprintf(f, "    splice-after %lld\n", (long long)l->splice_after);
 		if (l->max_conn)
 			fprintf(f, "    max-conn %d\n", l->max_conn);
 		for (int r = 0; r < l->nrules; r++) {

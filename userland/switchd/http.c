@@ -565,6 +565,171 @@ size_t http_rewrite(const char *buf, const struct http_req *r, unsigned int how,
 	return o == (size_t)-1 ? 0 : o;
 }
 
+/* ---- chunked request bodies -------------------------------------------- */
+
+enum {
+	CK_SIZE0,	/* first hex digit of a size line expected */
+	CK_SIZE,	/* more hex digits, ';', CR or LF */
+	CK_BWS,		/* blanks after the size: ';' must follow */
+	CK_EXT,		/* extension: up to the end of the line */
+	CK_SIZE_LF,	/* CR seen at the end of a size line */
+	CK_DATA,
+	CK_DATA_CR,	/* CR (or LF) after the data */
+	CK_DATA_LF,
+	CK_TRAILER0,	/* start of a trailer line: CR/LF ends the body */
+	CK_TRAILER,	/* inside a trailer line */
+	CK_TRAILER_LF,	/* CR seen at the end of a trailer line */
+	CK_END_LF,	/* CR of the final empty line seen */
+	CK_DONE,
+	CK_BAD,
+};
+
+#define CK_MAX_LINE 4096
+
+static int hexval(unsigned char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = (unsigned char)lc(ch);
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+long http_chunked_scan(struct http_chunked *c, const char *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char ch = (unsigned char)buf[i];
+		int h;
+
+		switch (c->st) {
+		case CK_SIZE0:
+		case CK_SIZE:
+			h = hexval(ch);
+			if (h >= 0) {
+				if (++c->digits > 15)	/* below 2^60 */
+					goto bad;
+				c->left = c->left * 16 + (uint64_t)h;
+				c->st = CK_SIZE;
+				break;
+			}
+			if (c->st == CK_SIZE0)
+				goto bad;
+			if (ch == ';') {
+				c->st = CK_EXT;
+				c->line = 0;
+			} else if (ch == ' ' || ch == '\t') {
+				c->st = CK_BWS;
+			} else if (ch == '\r') {
+				c->st = CK_SIZE_LF;
+			} else if (ch == '\n') {
+				goto size_done;
+			} else {
+				goto bad;
+			}
+			break;
+		case CK_BWS:
+			if (ch == ';') {
+				c->st = CK_EXT;
+				c->line = 0;
+			} else if (ch != ' ' && ch != '\t') {
+				goto bad;
+			}
+			break;
+		case CK_EXT:
+			if (ch == '\r') {
+				c->st = CK_SIZE_LF;
+			} else if (ch == '\n') {
+				goto size_done;
+			} else if ((ch < 0x20 && ch != '\t') || ch == 0x7f ||
+				   ++c->line > CK_MAX_LINE) {
+				goto bad;
+			}
+			break;
+		case CK_SIZE_LF:
+			if (ch != '\n')
+				goto bad;
+size_done:
+			c->digits = 0;
+			c->st = c->left ? CK_DATA : CK_TRAILER0;
+			break;
+		case CK_DATA: {
+			size_t n = len - i;
+
+			if (n > c->left)
+				n = (size_t)c->left;
+			c->left -= n;
+			i += n;
+			if (!c->left)
+				c->st = CK_DATA_CR;
+			continue;
+		}
+		case CK_DATA_CR:
+			if (ch == '\r')
+				c->st = CK_DATA_LF;
+			else if (ch == '\n')
+				c->st = CK_SIZE0;
+			else
+				goto bad;
+			break;
+		case CK_DATA_LF:
+			if (ch != '\n')
+				goto bad;
+			c->st = CK_SIZE0;
+			break;
+		case CK_TRAILER0:
+			if (ch == '\r') {
+				c->st = CK_END_LF;
+			} else if (ch == '\n') {
+				i++;
+				c->st = CK_DONE;
+				return (long)i;
+			} else if (ch < 0x21 || ch == 0x7f) {
+				goto bad;
+			} else {
+				c->st = CK_TRAILER;
+				c->line = 1;
+			}
+			break;
+		case CK_TRAILER:
+			if (ch == '\r')
+				c->st = CK_TRAILER_LF;
+			else if (ch == '\n')
+				c->st = CK_TRAILER0;
+			else if ((ch < 0x20 && ch != '\t') || ch == 0x7f || ++c->line > CK_MAX_LINE)
+				goto bad;
+			break;
+		case CK_TRAILER_LF:
+			if (ch != '\n')
+				goto bad;
+			c->st = CK_TRAILER0;
+			break;
+		case CK_END_LF:
+			if (ch != '\n')
+				goto bad;
+			i++;
+			c->st = CK_DONE;
+			return (long)i;
+		case CK_DONE:
+			return (long)i;
+		default:
+			goto bad;
+		}
+		i++;
+	}
+	return (long)i;
+bad:
+	c->st = CK_BAD;
+	return -1;
+}
+
+int http_chunked_done(const struct http_chunked *c)
+{
+	return c->st == CK_DONE;
+}
+
 const char *http_reason(int status)
 {
 	switch (status) {

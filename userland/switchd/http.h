@@ -86,6 +86,32 @@ int http_parse(const char *buf, size_t head_len, struct http_req *r,
 size_t http_rewrite(const char *buf, const struct http_req *r, unsigned int how,
 		    const char *xff, char *out, size_t cap);
 
+/*
+ * The framing of a chunked request body (RFC 9112 7.1), followed as its
+ * bytes pass, so that switchd forwards the body and not a byte more: size
+ * lines (hex digits, extensions after ';' skipped), data, the CRLF after
+ * the data, the last chunk (size 0) and the trailer section up to its
+ * empty line.  A bare LF ends a line, as in the head.
+ */
+struct http_chunked {
+	int st;			/* internal state; 0 at the start */
+	uint64_t left;		/* data bytes left in the current chunk */
+	unsigned int digits;
+	unsigned int line;	/* bytes of the current extension/trailer line */
+};
+
+/*
+ * http_chunked_scan - feed the next len bytes of the body.  Returns how
+ * many of them belong to the body (all of them until the end of the
+ * trailers; fewer when the body ended inside buf: the rest follows the
+ * body), or -1 if the framing is malformed (no hex digit, a size above
+ * 2^60, a missing CRLF after the data, a control byte in a size line, a
+ * size line or trailer line over 4096 bytes).  http_chunked_done() tells
+ * whether the whole body has been seen.
+ */
+long http_chunked_scan(struct http_chunked *c, const char *buf, size_t len);
+int http_chunked_done(const struct http_chunked *c);
+
 /* Reason phrase of a status code. */
 const char *http_reason(int status);
 

@@ -8,8 +8,10 @@
  * The handoff rule.  switchd hands a session to the kernel only when it
  * holds no byte of its own in either direction: right after the request
  * head (and the body bytes that came with it) has been written to the
- * server and before anything was read from the server, or, with
- * splice-after, at a moment when both user-space relays are empty.  The
+ * server and before anything was read from the server (kernel mode), or,
+ * once one direction relayed splice-after bytes in user space (auto mode:
+ * 256 KiB by default, so that short exchanges never pay for the handoff),
+ * at a moment when both user-space relays are empty.  The
  * splice is then "drained" (TCP_SPLICE_F_DRAINED): the kernel moves what
  * still sits in the sockets' queues, and switchd closes both descriptors
  * at once.  Never the legacy protocol, never a byte in two places.
@@ -469,12 +471,26 @@ static void log_copy(char *dst, size_t cap, const char *src, size_t n)
 	dst[o] = '\0';
 }
 
+/*
+ * Bytes after the request (a pipelined request, or garbage) with
+ * keepalive close: not forwarded, counted, and the session stays in user
+ * space to the end, so that nothing after them reaches the server.
+ */
+static void note_dropped(struct sess *s, uint64_t n)
+{
+	s->dropped += n;
+	snprintf(s->note, sizeof(s->note), "dropped %llu bytes after the request",
+		 (unsigned long long)s->dropped);
+	s->want_kernel = 0;
+	s->draining = false;
+}
+
 static void got_head(struct sess *s, size_t hl)
 {
 	struct listener *l = s->lis;
 	const char *why = NULL;
-	char xff[64], *p;
-	size_t extra = s->len - hl, cap, n;
+	char xff[64] = "", *p;
+	size_t extra = s->len - hl, body = extra, cap, n;
 	unsigned int how = 0;
 	int st;
 
@@ -487,6 +503,28 @@ static void got_head(struct sess *s, size_t hl)
 		return;
 	}
 	log_copy(s->host, sizeof(s->host), s->req.host, strlen(s->req.host));
+	if (l->keepalive == KA_CLOSE && !(s->req.flags & HR_CONNECT) &&
+	    !((s->req.flags & HR_UPGRADE) && (s->req.flags & HR_CONN_UPGRADE))) {
+		/* one request per connection: forward its body, nothing more */
+		s->d[0].limit = true;
+		if (s->req.flags & HR_CHUNKED) {
+			long r = http_chunked_scan(&s->ck, s->buf + hl, extra);
+
+			if (r < 0) {
+				respond(s, 400, "malformed chunked body", "bad-request");
+				return;
+			}
+			body = (size_t)r;
+			s->d[0].chunked = !http_chunked_done(&s->ck);
+		} else {
+			uint64_t cl = s->req.flags & HR_HAS_CL ? s->req.content_length : 0;
+
+			body = extra < cl ? extra : (size_t)cl;
+			s->d[0].left = cl - body;
+		}
+		if (extra > body)
+			note_dropped(s, extra - body);
+	}
 	if (l->max_body > 0 && (s->req.flags & HR_HAS_CL) &&
 	    s->req.content_length > (uint64_t)l->max_body) {
 		respond(s, 413, "body larger than max-body", "bad-request");
@@ -513,7 +551,7 @@ static void got_head(struct sess *s, size_t hl)
 		}
 	}
 	cap = hl + 256 + strlen(xff) * 2;
-	s->out = malloc(cap + extra);
+	s->out = malloc(cap + body);
 	if (!s->out) {
 		respond(s, 500, "out of memory", "internal");
 		return;
@@ -523,8 +561,8 @@ static void got_head(struct sess *s, size_t hl)
 		respond(s, 500, "rewritten head too large", "internal");
 		return;
 	}
-	memcpy(s->out + n, s->buf + hl, extra);
-	s->out_len = n + extra;
+	memcpy(s->out + n, s->buf + hl, body);
+	s->out_len = n + body;
 	s->out_off = 0;
 	free(s->buf);
 	s->buf = NULL;
@@ -780,6 +818,7 @@ static void start_relay(struct sess *s)
 	s->d[1].from = s->sev.fd;
 	s->d[1].to = s->cev.fd;
 	s->want_kernel = 0;
+	s->after = splice_after_of(s->lis, s->conf, m);
 	if (m == SPLICE_KERNEL || m == SPLICE_AUTO) {
 		if (W.kernel_ok) {
 			s->want_kernel = 1;
@@ -790,16 +829,54 @@ static void start_relay(struct sess *s)
 			m = SPLICE_PIPE;
 		}
 	}
+	if (s->dropped)
+		s->want_kernel = 0;	/* note_dropped() */
 	s->mode = m;	/* SPLICE_KERNEL once (if) the handoff succeeds */
 	s->d[0].copy = s->d[1].copy = m == SPLICE_COPY;
+	if (s->d[0].chunked)
+		s->d[0].copy = true;	/* the framing must be read */
 	s->state = ST_RELAY;
 	s->last_io = W.now;
-	if (s->want_kernel && s->conf->splice_after <= (int64_t)sess_c2s(s)) {
+	if (s->want_kernel && s->after == 0) {
 		begin_handoff(s);
 		return;
 	}
 	timer_arm_in(&s->tm, (uint64_t)s->lis->t_idle);
 	sess_run(s);
+}
+
+/* The request (body included) has been forwarded: what the client sends
+ * now is read and dropped.  Returns bytes dropped, or -errno. */
+static long discard(struct sess *s, struct dir *d, size_t budget)
+{
+	char junk[16384];
+	long got = 0;
+
+	while ((size_t)got < budget) {
+		ssize_t n = recv(d->from, junk, sizeof(junk), 0);
+
+		if (n > 0) {
+			got += n;
+			continue;
+		}
+		if (n == 0) {
+			d->eof = true;
+			break;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			break;
+		return -errno;
+	}
+	if (got)
+		note_dropped(s, (uint64_t)got);
+	return got;
+}
+
+static bool body_sent(const struct dir *d)
+{
+	return d->limit && !d->chunked && !d->left;
 }
 
 /* One direction through a pipe.  Returns bytes moved, or -errno. */
@@ -828,11 +905,23 @@ static long pump_pipe(struct sess *s, struct dir *d, size_t budget)
 				return -errno;
 			}
 		}
-		if (!d->eof && !s->draining && (size_t)moved < budget) {
-			n = splice(d->from, NULL, d->pipe[1], NULL, 1 << 20,
+		if (!d->eof && !s->draining && (size_t)moved < budget && body_sent(d)) {
+			n = discard(s, d, budget - (size_t)moved);
+			if (n < 0)
+				return n;
+			moved += n;	/* counts against the budget */
+			prog = n > 0 || d->eof;
+		} else if (!d->eof && !s->draining && (size_t)moved < budget) {
+			size_t want = 1 << 20;
+
+			if (d->limit && d->left < want)
+				want = (size_t)d->left;
+			n = splice(d->from, NULL, d->pipe[1], NULL, want,
 				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
 				d->inpipe += (size_t)n;
+				if (d->limit)
+					d->left -= (uint64_t)n;
 				prog = true;
 			} else if (n == 0) {
 				d->eof = true;
@@ -889,8 +978,32 @@ static long pump_copy(struct sess *s, struct dir *d, size_t budget)
 		}
 		if ((size_t)moved >= budget || s->draining)
 			return moved;
+		if (body_sent(d)) {
+			n = discard(s, d, budget - (size_t)moved);
+			if (n < 0)
+				return n;
+			moved += n;
+			if (d->eof)
+				continue;	/* propagate it */
+			return moved;
+		}
+		if (d->limit && !d->chunked && d->left < cap)
+			cap = (size_t)d->left;
 		n = recv(d->from, d->buf, cap, 0);
-		if (n > 0) {
+		if (n > 0 && d->chunked) {
+			long body = http_chunked_scan(&s->ck, d->buf, (size_t)n);
+
+			if (body < 0)
+				return -EBADMSG;
+			if (http_chunked_done(&s->ck))
+				d->chunked = false;	/* left is 0 */
+			if (body < n)
+				note_dropped(s, (uint64_t)(n - body));
+			d->len = (size_t)body;
+			d->off = 0;
+		} else if (n > 0) {
+			if (d->limit)
+				d->left -= (uint64_t)n;
 			d->len = (size_t)n;
 			d->off = 0;
 		} else if (n == 0) {
@@ -927,7 +1040,10 @@ static void relay_step(struct sess *s)
 		if (d->copy)
 			r = pump_copy(s, d, RUN_BUDGET);
 		if (r < 0) {
-			sess_close(s, r == -ECONNRESET || r == -EPIPE ? "rst" : "error", true);
+			if (r == -EBADMSG)
+				snprintf(s->note, sizeof(s->note), "malformed chunked body");
+			sess_close(s, r == -ECONNRESET || r == -EPIPE ? "rst" :
+				   r == -EBADMSG ? "bad-body" : "error", true);
 			return;
 		}
 		total += r;
@@ -947,6 +1063,17 @@ static void relay_step(struct sess *s)
 		sess_close(s, "fin", false);
 		return;
 	}
+	if (s->d[1].shut && body_sent(&s->d[0]) && !s->d[0].inpipe &&
+	    s->d[0].len == s->d[0].off) {
+		/* the response has ended and the request was complete: the
+		 * client has nothing left to send; give it LINGER_MS to close */
+		timer_stop(&s->tm);
+		s->end = "fin";
+		s->state = ST_LINGER;
+		timer_arm_in(&s->tm, LINGER_MS);
+		linger_step(s);
+		return;
+	}
 	if (!s->want_kernel || s->in_runq)
 		return;
 	if (s->d[0].eof || s->d[1].eof) {
@@ -958,7 +1085,10 @@ static void relay_step(struct sess *s)
 		}
 		return;
 	}
-	if (!s->draining && (int64_t)(sess_c2s(s) + sess_s2c(s)) >= s->conf->splice_after)
+	/* splice-after counts what each direction relayed in user space: the
+	 * response, or the request body of an upload */
+	if (!s->draining && (int64_t)(s->d[0].bytes > s->d[1].bytes ? s->d[0].bytes :
+				      s->d[1].bytes) >= s->after)
 		s->draining = true;	/* stop reading: the relays empty */
 	if (s->draining && can_handoff(s))
 		begin_handoff(s);

@@ -134,6 +134,7 @@ struct listener {
 	int64_t t_head, t_idle;	/* ms; -1 inherit */
 	int64_t max_header, max_body;	/* bytes; -1 inherit, 0 no limit (body) */
 	int max_conn;		/* 0: no own limit */
+	int64_t splice_after;	/* bytes; -1 inherit */
 	struct rule *rules;
 	int nrules;
 	char *def_name;
@@ -151,7 +152,8 @@ struct conf {
 	int workers;
 	int splice;		/* SPLICE_* */
 	int splice_threads;
-	int64_t splice_after;	/* bytes relayed in user space before the handoff */
+	int64_t splice_after;	/* bytes relayed in user space before the
+				 * handoff; -1: by mode (splice_after_of) */
 	char *stats_path;
 	int stats_mode;
 	char *log;		/* "stderr", "stdout", "syslog", or a path */
@@ -176,6 +178,10 @@ int parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len, int d
 void addr_str(const struct sockaddr *sa, char *buf, size_t len);
 int parse_size(const char *s, int64_t *out);
 int parse_time(const char *s, int64_t *out);
+/* splice-after when neither the listener nor global sets it: 0 (hand off
+ * at once) in kernel mode, AUTO_SPLICE_AFTER in auto mode. */
+#define AUTO_SPLICE_AFTER (256 << 10)
+int64_t splice_after_of(const struct listener *l, const struct conf *c, int mode);
 void conf_dump(const struct conf *c, FILE *f);
 
 /* ---- sessions ------------------------------------------------------- */
@@ -198,6 +204,11 @@ struct dir {
 	size_t inpipe;
 	bool eof, shut;
 	bool copy;		/* read/write instead of splice(2) */
+	bool limit;		/* client to server with keepalive close: only
+				 * the request's body goes on (left, or the
+				 * chunked framing); what follows is dropped */
+	bool chunked;		/* the chunked body is not complete yet */
+	uint64_t left;		/* Content-Length bytes still to forward */
 	uint64_t bytes;
 };
 
@@ -229,9 +240,13 @@ struct sess {
 	/* relay */
 	int mode;		/* SPLICE_KERNEL/PIPE/COPY: what carries the data */
 	int want_kernel;	/* hand off when possible */
+	int64_t after;		/* splice-after: hand off once a direction
+				 * relayed that many bytes in user space */
 	bool draining;		/* splice-after reached: no more reads, empty
 				 * the relays, then hand off */
 	struct dir d[2];	/* 0: client -> server, 1: server -> client */
+	struct http_chunked ck;	/* a chunked request body's framing */
+	uint64_t dropped;	/* client bytes after the request, not forwarded */
 	uint64_t cut_c2s, cut_s2c;	/* bytes received from each peer when
 					 * the kernel took over (TCP_INFO) */
 	int status;		/* switchd's own response code, 0 if none */

@@ -9,8 +9,17 @@
  *   GET|HEAD /FILE         a file under ROOT (sendfile)
  *   GET /echo              the request head, as received, as the body
  *   GET /sleep/MS          answers after MS milliseconds
+ *   GET /FILE?rate=N       the file sent at N bytes per second (K/M
+ *                          suffixes): a transfer that lasts
  *   POST|PUT /echo-body    the request body (Content-Length) sent back,
  *                          streamed as it arrives
+ *   ANY /drain             reads until the client half-closes, then
+ *                          answers the number of bytes that followed the
+ *                          head ("N\n"): what a proxy let through
+ *   GET /tunnel with an Upgrade header, and CONNECT (any target):
+ *                          101 Switching Protocols or 200, then every byte
+ *                          received is sent back until the client
+ *                          half-closes (an opaque tunnel)
  * Every response carries "X-Server: NAME".
  */
 #include <arpa/inet.h>
@@ -32,7 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { S_HEAD, S_SLEEP, S_SEND, S_ECHO, S_LINGER };
+enum { S_HEAD, S_SLEEP, S_SEND, S_ECHO, S_LINGER, S_DRAIN, S_TUNNEL, S_PACE };
 
 struct conn {
 	int fd;
@@ -47,6 +56,9 @@ struct conn {
 	char eb[65536];
 	size_t elen, eoff;
 	uint64_t wake;
+	uint64_t rate, t0;	/* paced file: bytes per second, start */
+	uint64_t drained;
+	bool eof;
 	bool ka;
 	uint32_t ev;
 	struct conn *snext;
@@ -173,7 +185,35 @@ static void on_request(struct conn *c, size_t hl)
 	else if (v && vl >= 10 && !strncasecmp(v, "keep-alive", 10))
 		c->ka = true;
 	head = !strcmp(method, "HEAD");
-	if (!strcmp(path, "/echo")) {
+	if (!strcmp(method, "CONNECT") ||
+	    (!strcmp(path, "/tunnel") && hdr(c->in, hl, "Upgrade", &vl))) {
+		int n;
+
+		if (!strcmp(method, "CONNECT")) {
+			n = snprintf(c->out, sizeof(c->out),
+				     "HTTP/1.1 200 Connection established\r\nX-Server: %s\r\n\r\n", name);
+		} else {
+			v = hdr(c->in, hl, "Upgrade", &vl);
+			n = snprintf(c->out, sizeof(c->out),
+				     "HTTP/1.1 101 Switching Protocols\r\nX-Server: %s\r\n"
+				     "Upgrade: %.*s\r\nConnection: Upgrade\r\n\r\n",
+				     name, (int)(vl < 64 ? vl : 64), v);
+		}
+		c->outlen = (size_t)n;
+		c->outoff = 0;
+		/* tunnel bytes that came with the head */
+		c->elen = c->inlen - hl;
+		memcpy(c->eb, c->in + hl, c->elen);
+		c->eoff = 0;
+		c->inlen = 0;
+		c->st = S_TUNNEL;
+		return;
+	} else if (!strcmp(path, "/drain")) {
+		c->drained = c->inlen - hl;
+		c->inlen = 0;
+		c->st = S_DRAIN;
+		return;
+	} else if (!strcmp(path, "/echo")) {
 		respond_text(c, 200, "OK", c->in, hl);
 	} else if (!strncmp(path, "/sleep/", 7)) {
 		c->wake = now_ms() + (uint64_t)atoi(path + 7);
@@ -209,10 +249,20 @@ static void on_request(struct conn *c, size_t hl)
 			return;
 		}
 		{
-			char *q = strchr(path, '?');
+			char *q = strchr(path, '?'), *r, *e;
 
-			if (q)
+			if (q) {
+				r = strstr(q, "rate=");
+				if (r) {
+					c->rate = strtoull(r + 5, &e, 10);
+					if (*e == 'k' || *e == 'K')
+						c->rate <<= 10;
+					else if (*e == 'm' || *e == 'M')
+						c->rate <<= 20;
+					c->t0 = now_ms();
+				}
 				*q = '\0';
+			}
 		}
 		snprintf(fp, sizeof(fp), "%s%s", root, path);
 		fd = open(fp, O_RDONLY | O_CLOEXEC);
@@ -235,7 +285,7 @@ static void on_request(struct conn *c, size_t hl)
 		c->ka = false;
 		respond_text(c, 405, "Method Not Allowed", "method not allowed\n", 19);
 	}
-	if (c->st != S_ECHO) {
+	if (c->st != S_ECHO && c->st != S_TUNNEL && c->st != S_DRAIN) {
 		/* keep what follows the head (pipelining) */
 		memmove(c->in, c->in + hl, c->inlen - hl);
 		c->inlen -= hl;
@@ -315,7 +365,25 @@ static void step(struct conn *c)
 			c->outoff += (size_t)n;
 		}
 		while (c->file >= 0 && c->foff < c->fend) {
-			n = sendfile(c->fd, c->file, &c->foff, (size_t)(c->fend - c->foff));
+			size_t want = (size_t)(c->fend - c->foff);
+
+			if (c->rate) {
+				/* paced: what the rate allows so far, plus 16 KiB */
+				uint64_t now = now_ms();
+				uint64_t allowed = c->rate * (now - c->t0) / 1000 + 16384;
+
+				if ((uint64_t)c->foff >= allowed) {
+					c->wake = now + 10;
+					c->st = S_PACE;
+					c->snext = sleepers;
+					sleepers = c;
+					setev(c, 0);
+					return;
+				}
+				if (allowed - (uint64_t)c->foff < want)
+					want = (size_t)(allowed - (uint64_t)c->foff);
+			}
+			n = sendfile(c->fd, c->file, &c->foff, want);
 			if (n < 0) {
 				if (errno == EAGAIN) {
 					setev(c, EPOLLOUT);
@@ -375,6 +443,77 @@ static void step(struct conn *c)
 		}
 		finish(c);
 		return;
+	case S_DRAIN:
+		for (;;) {
+			char junk[16384];
+
+			n = recv(c->fd, junk, sizeof(junk), 0);
+			if (n > 0) {
+				c->drained += (uint64_t)n;
+				continue;
+			}
+			if (n < 0 && errno == EAGAIN) {
+				setev(c, EPOLLIN);
+				return;
+			}
+			if (n < 0) {
+				cfree(c);
+				return;
+			}
+			{
+				char body[32];
+				int bl = snprintf(body, sizeof(body), "%llu\n",
+						  (unsigned long long)c->drained);
+
+				c->ka = false;
+				respond_text(c, 200, "OK", body, (size_t)bl);
+			}
+			step(c);
+			return;
+		}
+	case S_TUNNEL:
+		for (;;) {
+			if (c->outoff < c->outlen) {
+				n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
+			} else if (c->eoff < c->elen) {
+				n = send(c->fd, c->eb + c->eoff, c->elen - c->eoff, MSG_NOSIGNAL);
+			} else if (c->eof) {
+				shutdown(c->fd, SHUT_WR);
+				c->st = S_LINGER;
+				setev(c, EPOLLIN);
+				step(c);
+				return;
+			} else {
+				n = recv(c->fd, c->eb, sizeof(c->eb), 0);
+				if (n > 0) {
+					c->elen = (size_t)n;
+					c->eoff = 0;
+					continue;
+				}
+				if (n == 0) {
+					c->eof = true;
+					continue;
+				}
+				if (errno == EAGAIN) {
+					setev(c, EPOLLIN);
+					return;
+				}
+				cfree(c);
+				return;
+			}
+			if (n < 0) {
+				if (errno == EAGAIN) {
+					setev(c, EPOLLOUT);
+					return;
+				}
+				cfree(c);
+				return;
+			}
+			if (c->outoff < c->outlen)
+				c->outoff += (size_t)n;
+			else
+				c->eoff += (size_t)n;
+		}
 	case S_LINGER:
 		for (;;) {
 			char junk[4096];
@@ -528,6 +667,11 @@ int main(int argc, char **argv)
 				break;
 			c = *pp;
 			*pp = c->snext;
+			if (c->st == S_PACE) {
+				c->st = S_SEND;
+				step(c);
+				continue;
+			}
 			bl = snprintf(body, sizeof(body), "slept\n");
 			respond_text(c, 200, "OK", body, (size_t)bl);
 			step(c);

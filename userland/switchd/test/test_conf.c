@@ -77,7 +77,9 @@ int main(int argc, char **argv)
 			      "example: rules");
 			CHECK(c->lis[0]->t_head == 5000 && c->lis[1]->t_head == 10000,
 			      "example: inherited and own timeouts");
-			CHECK(c->lis[1]->mode == LIS_TCP && c->lis[1]->splice == SPLICE_KERNEL,
+			CHECK(c->lis[1]->mode == LIS_TCP && c->lis[1]->splice == SPLICE_KERNEL &&
+			      splice_after_of(c->lis[1], c, SPLICE_KERNEL) == 0 &&
+			      splice_after_of(c->lis[0], c, SPLICE_AUTO) == 256 << 10,
 			      "example: tcp listener");
 			CHECK(conf_backend(c, "web")->srv[0]->weight == 3, "example: weight");
 			CHECK(conf_backend(c, "api")->balance == BAL_SOURCE &&
@@ -94,7 +96,26 @@ int main(int argc, char **argv)
 
 	c = load_text(good, err, sizeof(err));
 	CHECK(c && c->lis[0]->def == c->be[0], "minimal: %s", err);
+	/* splice-after by mode when not set: auto keeps short exchanges in
+	 * user space, kernel hands off at once */
+	CHECK(c && splice_after_of(c->lis[0], c, SPLICE_AUTO) == AUTO_SPLICE_AFTER &&
+	      splice_after_of(c->lis[0], c, SPLICE_KERNEL) == 0, "splice-after defaults");
 	conf_put(c);
+	/* global splice-after, a listener's own overrides it */
+	c = load_text("splice-after 1m\n"
+		      "listener w\n    bind 127.0.0.1:8080\n    default-backend b\n"
+		      "listener x\n    bind 127.0.0.1:8081\n    splice-after 0\n    default-backend b\n"
+		      "listener y\n    bind 127.0.0.1:8082\n    splice-after 64k\n    default-backend b\n"
+		      "backend b\n    server s 127.0.0.1:80\n", err, sizeof(err));
+	CHECK(c, "splice-after: %s", err);
+	if (c) {
+		CHECK(splice_after_of(c->lis[0], c, SPLICE_AUTO) == 1 << 20 &&
+		      splice_after_of(c->lis[0], c, SPLICE_KERNEL) == 1 << 20, "global splice-after");
+		CHECK(splice_after_of(c->lis[1], c, SPLICE_AUTO) == 0, "listener splice-after 0");
+		CHECK(splice_after_of(c->lis[2], c, SPLICE_KERNEL) == 65536, "listener splice-after 64k");
+		conf_put(c);
+	}
+	bad("listener w\n    splice-after lots\n", ":2: bad size 'lots'");
 
 	bad("frob\n", ":1: unknown global directive 'frob'");
 	bad("global\n", "no listener defined");

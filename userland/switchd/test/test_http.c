@@ -178,11 +178,75 @@ static void rewriting(void)
 	}
 }
 
+/* Scan a whole chunked body (plus what follows it) in pieces of step
+ * bytes; returns the body's length, -1 if malformed, -2 if incomplete. */
+static long chunked(const char *s, size_t step)
+{
+	struct http_chunked c = { 0 };
+	size_t len = strlen(s), off = 0;
+	long body = 0;
+
+	while (off < len) {
+		size_t n = len - off < step ? len - off : step;
+		char *b = malloc(n);	/* ASan: no read past the piece */
+		long r;
+
+		memcpy(b, s + off, n);
+		r = http_chunked_scan(&c, b, n);
+		free(b);
+		if (r < 0)
+			return -1;
+		body += r;
+		if ((size_t)r < n || http_chunked_done(&c))
+			return http_chunked_done(&c) ? body : -3;
+		off += n;
+	}
+	return http_chunked_done(&c) ? body : -2;
+}
+
+static void chunked_bodies(void)
+{
+	static const struct { const char *s; long want; } t[] = {
+		{ "0\r\n\r\n", 5 },
+		{ "5\r\nhello\r\n0\r\n\r\n", 15 },
+		{ "5\r\nhello\r\n0\r\n\r\nGET /x HTTP/1.1\r\n\r\n", 15 },
+		{ "a\r\n0123456789\r\nA;x=y\r\n0123456789\r\n0\r\n\r\nrest", 39 },
+		{ "5 ;ext\r\nhello\r\n0\r\nX-T: 1\r\nX-U: 2\r\n\r\nafter", 36 },
+		{ "5\nhello\n0\n\n", 11 },		/* bare LF */
+		{ "5\r\nhello\r\n0\r\n", -2 },	/* no final line yet */
+		{ "5\r\nhel", -2 },
+		{ "\r\n0\r\n\r\n", -1 },		/* no size */
+		{ "5x\r\nhello\r\n0\r\n\r\n", -1 },
+		{ "5 x\r\nhello\r\n0\r\n\r\n", -1 },	/* blank, then no ';' */
+		{ "-5\r\nhello\r\n0\r\n\r\n", -1 },
+		{ "5\r\nhelloX\r\n0\r\n\r\n", -1 },	/* data longer than its size */
+		{ "1000000000000000\r\n", -1 },	/* 16 hex digits */
+		{ "5\rhello", -1 },			/* lone CR */
+		{ "0\r\nX-T: \001\r\n\r\n", -1 },	/* control byte in a trailer */
+		{ "0\r\n x\r\n\r\n", -1 },		/* folded trailer */
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		for (size_t step = 1; step <= 64; step = step * 2 + 1) {
+			long got = chunked(t[i].s, step);
+
+			CHECK(got == t[i].want, "chunked #%zu step %zu: %ld, expected %ld", i, step,
+			      got, t[i].want);
+		}
+	{
+		struct http_chunked c = { 0 };
+
+		CHECK(http_chunked_scan(&c, "0\r\n\r\n", 5) == 5 && http_chunked_done(&c) &&
+		      http_chunked_scan(&c, "more", 4) == 0, "nothing after the end");
+	}
+}
+
 int main(void)
 {
 	head_end();
 	parsing();
 	rewriting();
+	chunked_bodies();
 	printf("test_http: %d checks, %d failures\n", checks, failures);
 	return failures ? 1 : 0;
 }
