@@ -4,8 +4,9 @@
 # server and a listener come and go, one configuration is broken and must
 # be refused while the old one keeps serving); then two workers
 # (SO_REUSEPORT, master/worker) reload three times under load; then a
-# graceful stop lets requests in flight finish and refuses new ones.
-# timeout: 600
+# graceful stop lets requests in flight finish and refuses new ones.  All
+# of it in kernel and in copy mode.
+# timeout: 900
 . "$TSP_ROOT/tests/lib.sh"
 . "$TSP_ROOT/tests/demo/swd_lib.bash"
 
@@ -77,8 +78,11 @@ reloads_single() {
 	done
 }
 
+for MODE in kernel copy; do
+log "--- mode $MODE"
 conf 0
-start_switchd sw.conf
+: > "$SWD_LOG"
+start_switchd sw.conf -m $MODE
 under_load 2000 reloads_single
 [ "$(grep -c 'reloaded ' "$SWD_LOG")" = 5 ] || fail "expected 5 reloads: $(grep reload "$SWD_LOG")"
 grep -q 'reload failed: .*nosuchbackend' "$SWD_LOG" || fail "broken configuration not reported"
@@ -90,7 +94,7 @@ stop_switchd
 # two workers
 WORKERS=2 conf 0
 : > "$SWD_LOG"
-start_switchd sw.conf
+start_switchd sw.conf -m $MODE
 wait_until 10 files_exist "$SWD_SOCK.0" "$SWD_SOCK.1" || fail "worker stats sockets missing"
 reloads_multi() {
 	local v
@@ -113,7 +117,7 @@ grep -q 'master: stopped' "$SWD_LOG" || fail "master did not stop cleanly"
 # graceful stop: requests in flight finish, new ones are refused
 conf 0
 : > "$SWD_LOG"
-start_switchd sw.conf
+start_switchd sw.conf -m $MODE
 in_ns client "$LOAD" -c 10 -n 10 -p /sleep/2000 "$VIP:8080" > slow.out 2>&1 &
 sp=$!
 # all ten accepted (a fixed 1 s sleep lost the race on a loaded machine)
@@ -126,4 +130,6 @@ bg_pid_wait $sp 30 || fail "requests in flight failed at a graceful stop: $(< sl
 bg_pid_wait "$SWD_PID" 30 || fail "switchd did not exit 0 after its graceful stop"
 log "graceful stop: $(< slow.out)"
 grep -q 'stopping: no new connections' "$SWD_LOG" || fail "no stopping line"
+[ "$(count_sessions mode=$MODE)" -ge 10 ] || fail "$MODE: the sessions did not run in mode $MODE"
+done
 exit 0
