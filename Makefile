@@ -134,7 +134,9 @@ check: deps
 	@$(MAKE) --no-print-directory _check
 
 # Host unit tests (ASan + UBSan): the library, tcpspliceadm, switchd's
-# parsers, the /proc line format.  `make test` runs them before the VM.
+# parsers, the /proc line format; then make install/install-dkms/uninstall
+# into a staging directory (tests/unit/test_install.sh).  `make test` runs
+# them before the VM.
 unit: all
 	@$(MAKE) --no-print-directory -C userland check
 	@$(MAKE) --no-print-directory -C userland/switchd check
@@ -142,6 +144,7 @@ unit: all
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-o $(BUILD)/unit/conn_fmt_test tests/unit/conn_fmt_test.c kernel/conn_fmt.c
 	@$(BUILD)/unit/conn_fmt_test > $(BUILD)/unit/conn_fmt_test.log && echo "  conn_fmt_test: all passed"
+	@tests/unit/test_install.sh
 
 _test: all unit
 	@tests/vm/run.sh --kver $(KVER) --ko $(KO) --tests '$(TESTS)' --timeout $(TSP_TIMEOUT)
