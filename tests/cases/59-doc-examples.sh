@@ -4,13 +4,16 @@
 # minimal-proxy-lib.c (libtcpsplice's tcpsplice_splice, linked with
 # pkg-config tcpsplice against build/userland), are compiled here with the
 # flags the documents give (a compiler error or warning fails the case);
-# each carries a byte-exact transfer both ways, IPv4 and IPv6, some client
+# each carries a byte-exact transfer both ways, IPv4 and IPv6 (the library
+# one also linked with libtcpsplice.a, as libtcpsplice.rst shows), some client
 # bytes left unread at the splice (digests compared at both ends); the
 # sessions show in the proxy's output, /proc/net/tcp_splice_conn{,6},
 # tcpspliceadm and the counters; the library proxy also runs as nobody.
 # The copies embedded in ioctl-abi.rst and libtcpsplice.rst must equal the
-# files, and libtcpsplice.rst's code fragments must compile.  The case prints the /proc files and tcpspliceadm's output (the
-# operator's guide quotes them).
+# files, libtcpsplice.rst's code fragments must compile, and the operator's
+# guide's decoder of /proc/net/tcp_splice_conn must decode it.  The case
+# prints the /proc files and tcpspliceadm's output (the operator's guide
+# quotes them).
 # timeout: 900
 . "$TSP_ROOT/tests/lib.sh"
 . "$TSP_ROOT/tests/cases/_helpers.bash"
@@ -98,6 +101,12 @@ cc -std=c11 -Wall -Wextra -Werror -o minimal-proxy-lib "$EX/minimal-proxy-lib.c"
 	-Wl,-rpath,"$TSP_ROOT/build/userland/lib" > cc2.out 2>&1 ||
 	fail "minimal-proxy-lib.c does not compile: $(cat cc2.out)"
 log "compiled both examples (pkg-config: $pc)"
+# libtcpsplice.rst's other way: the archive, libnl shared
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -o minimal-proxy-lib-a "$EX/minimal-proxy-lib.c" $(pkg-config --cflags tcpsplice) \
+	"$(pkg-config --variable=libdir tcpsplice)/libtcpsplice.a" \
+	$(pkg-config --libs libnl-genl-3.0) -pthread > cc4.out 2>&1 ||
+	fail "minimal-proxy-lib.c does not link with libtcpsplice.a: $(cat cc4.out)"
 # the fragments of libtcpsplice.rst compile too (in functions of their own)
 fragments "$DOC/libtcpsplice.rst" > fragments.c
 [ "$(grep -c '^int fragment[0-9]*(struct tcpsplice_handle \*h)$' fragments.c)" -ge 3 ] ||
@@ -179,10 +188,27 @@ xfer lib4 4 minimal-proxy-lib
 assert_match "$(line_with lib4.prx.out "session ")" "via netlink$" "the library proxy splices via netlink"
 xfer lib6 6 minimal-proxy-lib
 conn_has proxy /proc/net/tcp_splice_conn6 lib6
+xfer liba4 4 minimal-proxy-lib-a
 # no privilege needed: as nobody, and the session is nobody's
 xfer nobody4 4 minimal-proxy-lib "${NOBODY[@]}"
 assert_eq "$(json_get "$(adm proxy -j get "$ID")" .uid)" 65534 "uid of nobody's session"
 assert_eq "$(adm_nobody proxy -j list | jq length)" 1 "sessions nobody sees"
+
+# the operator's guide's bash decoder of /proc/net/tcp_splice_conn: the
+# literal block after "A bash decoder", up to its sample output line
+awk '/^A bash decoder/ { on = 1; next }
+	on && /^   # / { exit }
+	on && /^   / { print substr($0, 4) }' "$DOC/operator-guide.rst" > decoder.sh
+[ "$(wc -l < decoder.sh)" -ge 3 ] || fail "operator-guide.rst: no bash decoder found"
+in_ns proxy bash decoder.sh > decoder.out 2>&1 || fail "the decoder failed: $(cat decoder.out)"
+re='^10\.0\.1\.1:[0-9]+ -> 10\.0\.1\.2:8000  10\.0\.2\.2:[0-9]+ -> 10\.0\.2\.1:5001  TIME_WAIT [0-9]+s$'
+n=0
+while IFS= read -r l; do
+	[[ $l =~ $re ]] || fail "the decoder printed '$l'"
+	n=$((n + 1))
+done < decoder.out
+assert_eq "$n" 4 "sessions the decoder listed"
+log "the operator's guide's decoder: $(head -n 1 decoder.out)"
 
 # --- what the documents quote ---------------------------------------------
 log "---- cat /proc/net/tcp_splice_conn"
@@ -211,9 +237,8 @@ assert_eq "$rc" 2 "exit status of a flush refused to nobody"
 log "---- tcpspliceadm flush --addr fd00:2::1; list -n"
 adm proxy flush --addr fd00:2::1 || fail "flush --addr fd00:2::1"
 adm proxy list -n
-# the follower saw start and handoff of each of the five sessions, and the
-# end of the two IPv6 ones (flushed; the others are still in TIME_WAIT)
-ev_count() { [ "$(count_lines ev.ev "")" -ge 12 ]; }
+# the follower saw start, handoff and end (both FINs) of the six sessions
+ev_count() { [ "$(count_lines ev.ev end)" = 6 ] && [ "$(count_lines ev.ev "")" = 18 ]; }
 wait_until 10 ev_count || fail "tcpspliceadm events: $(cat ev.ev)"
 stop_events
 log "---- tcpspliceadm events (during all of the above)"
