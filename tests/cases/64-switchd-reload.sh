@@ -4,8 +4,10 @@
 # server and a listener come and go, one configuration is broken and must
 # be refused while the old one keeps serving); then two workers
 # (SO_REUSEPORT, master/worker) reload three times under load; then a
-# graceful stop lets requests in flight finish and refuses new ones.  All
-# of it in kernel and in copy mode.
+# graceful stop lets requests in flight finish and refuses new ones.  An
+# old worker's session in user space is cut after its timeout grace at a
+# reload (copy mode), one in the kernel is not (kernel mode).  All of it
+# in kernel and in copy mode.
 # timeout: 900
 . "$TSP_ROOT/tests/lib.sh"
 . "$TSP_ROOT/tests/demo/swd_lib.bash"
@@ -36,6 +38,7 @@ conf() {
 global
     stats-socket $SWD_SOCK
     workers ${WORKERS:-1}
+    timeout grace ${GRACE:-30s}
 
 listener web
     bind $VIP:8080
@@ -111,6 +114,30 @@ swd show info | grep -c '^pid:' | grep -qx 2 || fail "not two workers answering"
 old_gone() { [ "$(grep -c 'stopped (' "$SWD_LOG")" -ge 6 ]; }
 wait_until 20 old_gone ||
 	fail "old workers still running: $(grep -E 'stopp|started' "$SWD_LOG")"
+# an old worker's sessions at a reload: user space gets timeout grace (1 s
+# here), then is cut; the kernel's are not affected
+GRACE=1s WORKERS=2 conf 0
+hup
+tsp_sleep 1
+t0=$(now_ms)
+in_ns client curl -s -m 30 -o cut.out "http://$VIP:8080/sleep/5000" &
+cp=$!
+tsp_sleep 1
+WORKERS=2 conf 0
+hup
+bg_pid_wait $cp 30
+rc=$?
+dt=$(($(now_ms) - t0))
+if [ $MODE = copy ]; then
+	{ [ $rc = 52 ] || [ $rc = 56 ]; } && [ $dt -lt 4500 ] ||
+		fail "copy: a user-space session of an old worker: curl exit $rc after $dt ms, expected a cut after the 1 s grace"
+	wait_until 10 grep -q 'end=shutdown .*req="GET /sleep/5000' "$SWD_LOG" ||
+		fail "copy: the cut session is not logged with end=shutdown"
+else
+	[ $rc = 0 ] && [ "$(cat cut.out)" = slept ] ||
+		fail "kernel: a kernel session of an old worker: curl exit $rc after $dt ms"
+fi
+log "$MODE: an old worker's session at a reload with grace 1 s: curl exit $rc after $dt ms"
 stop_switchd
 grep -q 'master: stopped' "$SWD_LOG" || fail "master did not stop cleanly"
 
