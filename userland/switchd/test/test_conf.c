@@ -116,6 +116,12 @@ int main(int argc, char **argv)
 		conf_put(c);
 	}
 	bad("listener w\n    splice-after lots\n", ":2: bad size 'lots'");
+	/* "roundrobin" is another name of "rr"; retries 0: one attempt */
+	c = load_text("listener w\n    bind 127.0.0.1:8080\n    default-backend b\n"
+		      "backend b\n    balance roundrobin\n    retries 0\n"
+		      "    server s 127.0.0.1:80\n", err, sizeof(err));
+	CHECK(c && c->be[0]->balance == BAL_RR && c->be[0]->retries == 0, "roundrobin: %s", err);
+	conf_put(c);
 
 	bad("frob\n", ":1: unknown global directive 'frob'");
 	bad("global\n", "no listener defined");
