@@ -134,8 +134,8 @@ xfer() {
 	local t=$1 fam=$2 prog=$3 srv=$SRV_IP cip=$PRX_CIP bind=0.0.0.0 pl b0 c0
 	shift 3
 	[ "$fam" = 6 ] && srv=fd00:2::1 cip=fd00:1::2 bind=::
-	b0=$(proc_stat proxy bytes_c2s) && c0=$(proc_stat proxy sessions_created) ||
-		fail "$t: no counters"
+	b0=$(proc_stat proxy bytes_c2s) || fail "$t: no counters"
+	c0=$(proc_stat proxy sessions_created) || fail "$t: no counters"
 	rm -f "$t.gate"
 	start_server "$t" --bind "$bind" --once --send 1M --expect 1M --shut \
 		--gate "$t.gate" --gate-at 0
