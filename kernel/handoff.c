@@ -8,11 +8,11 @@
  *  1. The session is published in CUTTING: from then on the PRE_ROUTING
  *     hook keeps every data segment of peer X for itself and gives socket
  *     x only the acknowledgment it carries.
- *  2. synchronize_net() waits for segments that passed the hook before;
- *     lock_sock(x) waits for its backlog.  x's rcv_nxt can no longer move:
- *     it is the cut.  Every byte before it is in x (the proxy reads it);
- *     every byte after it is held by the module.  x reports EOF (
- *     RCV_SHUTDOWN) once the proxy has read up to the cut.
+ *  2. synchronize_rcu_expedited() waits for segments that passed the
+ *     hook before; lock_sock(x) waits for its backlog.  x's rcv_nxt can
+ *     no longer move: it is the cut.  Every byte before it is in x (the
+ *     proxy reads it); every byte after it is held by the module.  x
+ *     reports EOF (RCV_SHUTDOWN) once the proxy has read up to the cut.
  *  3. The splice point in Y's sequence space is y's write_seq when the
  *     proxy is done writing to y: at once for a drained caller (after the
  *     kernel moved x's unread bytes to y), at the FIN the proxy's

@@ -168,7 +168,7 @@ struct tcpsplice_endpoint {
 struct tcpsplice_session_info {
 	uint64_t id;
 	uint32_t fields;		/* TCPSPLICE_INFO_* */
-	uint32_t flags;			/* TSP_SPLICE_* the session was made with */
+	uint32_t flags;			/* TCPSPLICE_SPLICE_* of the splice */
 	struct tcpsplice_endpoint client;
 	struct tcpsplice_endpoint proxy_a;
 	struct tcpsplice_endpoint proxy_b;

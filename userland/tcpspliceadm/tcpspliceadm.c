@@ -48,7 +48,7 @@ static const char usage_text[] =
 "  help                 Show this text.\n"
 "\n"
 "Filters (every one given must match):\n"
-"  --addr A.B.C.D       any of the session's four addresses is A.B.C.D\n"
+"  --addr ADDR          any of the session's four addresses is ADDR (IPv4 or IPv6)\n"
 "  --port N             any of its four ports is N\n"
 "  --state STATE        its state is STATE (ESTABLISHED, FIN_WAIT, TIME_WAIT,\n"
 "                       CLOSE, CLOSE_WAIT, LAST_ACK, SYN_SENT, SYN_RECV,\n"
@@ -68,9 +68,9 @@ static const char usage_text[] =
 "Who sees what: a user with CAP_NET_ADMIN in the namespace sees every\n"
 "session; any other user sees the sessions created by its own uid.\n"
 "\n"
-"Exit status: 0 on success, 1 when the operation failed (the reason is\n"
-"printed, e.g. the module is not loaded or a capability is missing), 255\n"
-"for a malformed command line.\n";
+"Exit status: 0 on success; 2 when the kernel refused the request (no such\n"
+"session, a missing capability ...); 1 for other failures (the module is\n"
+"not loaded ...); 255 for a malformed command line.  The reason is printed.\n";
 
 static void usage(FILE *f)
 {
