@@ -348,6 +348,13 @@ static unsigned int tsp_rx(struct tsp_session *s, int i, struct sk_buff *skb,
 		verdict = NF_DROP;
 		goto out_unlock;
 	}
+	/* Judged against what the peer sent so far: a RST moves nothing
+	 * (a blind one far from peer_nxt must not pass by moving it first).
+	 */
+	if (p->flags & TCPHDR_RST) {
+		verdict = tsp_rx_rst(s, i, skb, p, &fwdq);
+		goto out_unlock;
+	}
 	if (p->ts_off && (!d->peer_ts_seen || after(p->tsval, d->peer_tsval))) {
 		d->peer_tsval = p->tsval;
 		d->peer_ts_seen = true;
@@ -358,11 +365,6 @@ static unsigned int tsp_rx(struct tsp_session *s, int i, struct sk_buff *skb,
 	if ((p->flags & TCPHDR_ACK) &&
 	    (u32)p->win << d->ws_in > r->win_offer)
 		r->win_offer = (u32)p->win << d->ws_in;
-
-	if (p->flags & TCPHDR_RST) {
-		verdict = tsp_rx_rst(s, i, skb, p, &fwdq);
-		goto out_unlock;
-	}
 
 	/* Socket i still needs this acknowledgment for its own data? */
 	feed = !r->sink_done;

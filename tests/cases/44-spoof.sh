@@ -4,7 +4,12 @@
 # client's tuple (tests/tools/tsp_spoof.py): data 1 GiB beyond the current
 # sequence number, and data acknowledging 1 GiB never sent.  The module
 # drops both (drop_out_of_window, exactly 2) instead of forwarding them,
-# and the real transfer stays byte-exact.
+# and the real transfer stays byte-exact.  Then hostile shapes on the same
+# tuple (tsp_spoof.py hostile): TCP options of length 0, 1 and beyond the
+# header, truncated timestamp and SACK options, a SACK of odd length, IP
+# options, a first IPv4 fragment, a bad checksum, a SYN, a RST out of the
+# window: each dropped and counted under its own counter, exactly once;
+# and a packet too short for a TCP header, which the stack discards.
 # timeout: 180
 . "$TSP_ROOT/tests/lib.sh"
 . "$TSP_ROOT/tests/cases/_helpers.bash"
@@ -25,13 +30,26 @@ start_proxy "$t" --mode drained --relay-req 100
 start_client "$t" --send 3M --expect 3M --shut --rate 300K
 wait_until 20 files_exist "$t.spliced" || tfail "$t" "the proxy did not splice"
 sleep 1
-before=$(stat_of drop_out_of_window)
-in_ns client python3 "$TSP_ROOT/tests/tools/tsp_spoof.py" c0 $CLI_IP $PRX_CIP $PRX_PORT > spoof.out 2>&1 ||
+COUNTERS=(drop_out_of_window drop_malformed drop_fragment drop_bad_csum drop_syn pkts_c2s)
+declare -A before
+for c in "${COUNTERS[@]}"; do before[$c]=$(stat_of "$c"); done
+in_ns client python3 "$TSP_ROOT/tests/tools/tsp_spoof.py" c0 $CLI_IP $PRX_CIP $PRX_PORT hostile > spoof.out 2>&1 ||
 	fail "spoofing failed: $(cat spoof.out)"
 log "$(tr '\n' ' ' < spoof.out)"
+tsp_sleep 1
+declare -A delta
+for c in "${COUNTERS[@]}"; do delta[$c]=$(($(stat_of "$c") - before[$c])); done
+log "counter deltas: $(for c in "${COUNTERS[@]}"; do printf '%s=%s ' "$c" "${delta[$c]}"; done)"
 bg_pid_wait "$CLI_PID" 60 || tfail "$t" "client exit $?"
 bg_pid_wait "$SRV_PID" 60 || tfail "$t" "server exit $?"
 bg_pid_wait "$PRX_PID" 30 || tfail "$t" "proxy exit $?"
 check_pair "$t" 3M 3M
-assert_eq "$(($(stat_of drop_out_of_window) - before))" 2 "forged segments dropped by the module"
+# two blind segments and the RST out of the window
+assert_eq "${delta[drop_out_of_window]}" 3 "out-of-window segments dropped by the module"
+want() { grep -c " expect $1\$" spoof.out; }
+assert_eq "$(want drop_out_of_window)" 1 "hostile RST sent"
+for c in drop_malformed drop_fragment drop_bad_csum drop_syn; do
+	assert_eq "${delta[$c]}" "$(want "$c")" "hostile segments counted as $c"
+done
+[ "$(want drop_malformed)" = 7 ] || fail "tsp_spoof.py sent $(want drop_malformed) malformed shapes, expected 7"
 exit 0

@@ -2,14 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 """Blind spoofing of a live TCP connection, for tests/cases/44-spoof.sh.
 
-   tsp_spoof.py IFACE SRC DST DPORT
+   tsp_spoof.py IFACE SRC DST DPORT [hostile]
 
 Run in the namespace of the peer whose address SRC it forges.  Sniffs one
 outgoing segment SRC -> DST:DPORT with data on IFACE to learn the
 connection's sequence and acknowledgment numbers, then sends two forged
 100-byte segments on the same tuple: one 1 GiB beyond the sequence number
-(out of any window), one acknowledging 1 GiB of data never sent.  Prints
-what it saw and sent."""
+(out of any window), one acknowledging 1 GiB of data never sent.  With
+"hostile", then also, on the same tuple and in the window, the shapes a
+spliced tuple must never pass on (see HOSTILE): malformed TCP options,
+an IPv4 fragment, IP options, a bad checksum, a SYN, a RST out of the
+window, and a packet too short for a TCP header.  Prints what it saw and
+sent, one line per packet."""
 import socket
 import struct
 import sys
@@ -24,16 +28,57 @@ def csum(data):
     return ~s & 0xFFFF
 
 
-def segment(src, dst, sport, dport, seq, ack, payload):
+def segment(src, dst, sport, dport, seq, ack, payload, opts=b"",
+            flags=0x18, frag=0x4000, ipopts=b"", bad_csum=False):
+    """An IPv4 TCP segment; opts are TCP option bytes (padded to 4)."""
+    opts += b"\0" * (-len(opts) % 4)
     tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF,
-                      ack & 0xFFFFFFFF, 5 << 4, 0x18, 1024, 0, 0) + payload
+                      ack & 0xFFFFFFFF, (5 + len(opts) // 4) << 4, flags,
+                      1024, 0, 0) + opts + payload
     pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + \
         struct.pack("!BBH", 0, 6, len(tcp))
-    tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000,
-                     64, 6, 0, socket.inet_aton(src), socket.inet_aton(dst))
+    c = csum(pseudo + tcp) ^ (0x5555 if bad_csum else 0)
+    tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+    ipopts += b"\0" * (-len(ipopts) % 4)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45 + len(ipopts) // 4, 0,
+                     20 + len(ipopts) + len(tcp), 1, frag, 64, 6, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst)) + ipopts
     ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
     return ip + tcp
+
+
+# name, the counter of /proc/net/stat/tcp_splice that must count it (None:
+# the IP/TCP stack drops it before the module can read a tuple), and the
+# keyword arguments of segment() (seq and ack are the sniffed ones).
+HOSTILE = [
+    ("opt-len-0", "drop_malformed", {"opts": b"\x13\x00"}),
+    ("opt-len-1", "drop_malformed", {"opts": b"\x13\x01"}),
+    ("opt-overlong", "drop_malformed", {"opts": b"\x13\x20\x00\x00"}),
+    ("ts-truncated", "drop_malformed", {"opts": b"\x08\x06\x00\x00\x00\x01"}),
+    ("sack-truncated", "drop_malformed", {"opts": b"\x05\x06\x00\x00\x00\x01"}),
+    ("sack-odd-length", "drop_malformed",
+     {"opts": b"\x01\x01\x05\x0c" + b"\x00" * 10}),
+    ("ip-options", "drop_malformed", {"ipopts": b"\x01\x01\x01\x00"}),
+    ("ip-fragment", "drop_fragment", {"frag": 0x2000}),
+    ("bad-checksum", "drop_bad_csum", {"bad_csum": True}),
+    ("syn", "drop_syn", {"flags": 0x02, "payload": b""}),
+    ("rst-out-of-window", "drop_out_of_window",
+     {"flags": 0x04, "payload": b"", "seq_add": 1 << 30}),
+]
+
+
+def hostile(raw, src, dst, sport, dport, seq, ack):
+    for name, counter, kw in HOSTILE:
+        kw = dict(kw)
+        payload = kw.pop("payload", b"Z" * 100)
+        s = seq + kw.pop("seq_add", 0)
+        raw.sendto(segment(src, dst, sport, dport, s, ack, payload, **kw),
+                   (dst, 0))
+        print("sent %s expect %s" % (name, counter))
+    # ports and sequence number only: no TCP header to parse
+    tiny = segment(src, dst, sport, dport, seq, ack, b"")[:28]
+    raw.sendto(tiny, (dst, 0))
+    print("sent tiny expect none")
 
 
 def main():
@@ -64,6 +109,8 @@ def main():
     raw.sendto(unsent, (dst, 0))
     print("sent out-of-window seq=%u and ack-of-unsent ack=%u" %
           ((seq + (1 << 30)) & 0xFFFFFFFF, (ack + (1 << 30)) & 0xFFFFFFFF))
+    if len(sys.argv) > 5 and sys.argv[5] == "hostile":
+        hostile(raw, src, dst, sport, dport, seq, ack)
 
 
 if __name__ == "__main__":
