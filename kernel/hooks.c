@@ -299,10 +299,11 @@ static unsigned int tsp_rx_syn(struct tsp_session *s, struct sk_buff *skb)
 /*
  * Is a segment of peer @i, whose data flows through the module, one peer
  * i could have sent?  Its bytes must end within the largest window offered
- * to it beyond what it sent so far, and its ACK may not acknowledge bytes
- * the module never sent to it.  Loose on purpose (the receiving peer does
- * the exact check); it keeps blind spoofed segments from being forwarded
- * and from moving peer_nxt.  Caller holds s->lock.
+ * to it beyond what it sent so far and not beyond its own FIN, and its
+ * ACK may not acknowledge bytes the module never sent to it.  Loose on
+ * purpose (the receiving peer does the exact check); it keeps blind
+ * spoofed segments from being forwarded and from moving peer_nxt.  Caller
+ * holds s->lock.
  */
 static bool tsp_in_window(const struct tsp_session *s, int i,
 			  const struct tsp_pkt *p)
@@ -312,6 +313,10 @@ static bool tsp_in_window(const struct tsp_session *s, int i,
 
 	if (d->phase == TSP_ACTIVE && p->end_seq != p->seq &&
 	    after(p->end_seq, d->peer_nxt + d->win_offer + slack))
+		return false;
+	/* Nothing beyond the peer's own FIN (kept in the sink's space). */
+	if (d->peer_fin && !d->pre_fin && p->end_seq != p->seq &&
+	    after(p->end_seq + d->seq_delta, d->peer_fin_seq + 1))
 		return false;
 	if ((p->flags & TCPHDR_ACK) && r->phase == TSP_ACTIVE &&
 	    after(p->ack, r->sent_nxt))

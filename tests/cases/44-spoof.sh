@@ -10,6 +10,7 @@
 # options, a first IPv4 fragment, a bad checksum, a SYN, a RST out of the
 # window: each dropped and counted under its own counter, exactly once;
 # and a packet too short for a TCP header, which the stack discards.
+# Last, data beyond a peer's FIN on a finishing tuple is dropped.
 # timeout: 180
 . "$TSP_ROOT/tests/lib.sh"
 . "$TSP_ROOT/tests/cases/_helpers.bash"
@@ -52,4 +53,26 @@ for c in drop_malformed drop_fragment drop_bad_csum drop_syn; do
 	assert_eq "${delta[$c]}" "$(want "$c")" "hostile segments counted as $c"
 done
 [ "$(want drop_malformed)" = 7 ] || fail "tsp_spoof.py sent $(want drop_malformed) malformed shapes, expected 7"
+
+# a tuple that is finishing: 100 bytes beyond the client's FIN, sent while
+# the session is in its closing states, are dropped, not forwarded
+t=late
+in_ns client python3 "$TSP_ROOT/tests/tools/tsp_spoof.py" c0 $CLI_IP $PRX_CIP $PRX_PORT after-fin \
+	> late.out 2>&1 &
+SPOOF=$!
+tsp_sleep 1
+oow=$(stat_of drop_out_of_window)
+start_server "$t" --conns 1 --send 256K --expect 256K --shut
+start_proxy "$t" --mode drained --relay-req 100
+start_client "$t" --send 256K --expect 256K --shut
+bg_pid_wait "$CLI_PID" 60 || tfail "$t" "client exit $?"
+bg_pid_wait "$SRV_PID" 60 || tfail "$t" "server exit $?"
+bg_pid_wait "$PRX_PID" 30 || tfail "$t" "proxy exit $?"
+bg_pid_wait "$SPOOF" 30 || fail "after-fin spoofing: $(cat late.out)"
+log "$(tr '\n' ' ' < late.out)"
+check_pair "$t" 256K 256K
+grep -q "^sent after-fin" late.out || fail "nothing sent after the FIN: $(cat late.out)"
+late_dropped() { [ "$(($(stat_of drop_out_of_window) - oow))" = 1 ]; }
+wait_until 5 late_dropped ||
+	fail "data beyond the client's FIN: drop_out_of_window grew by $(($(stat_of drop_out_of_window) - oow)), expected 1"
 exit 0

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Blind spoofing of a live TCP connection, for tests/cases/44-spoof.sh.
 
-   tsp_spoof.py IFACE SRC DST DPORT [hostile]
+   tsp_spoof.py IFACE SRC DST DPORT [hostile | after-fin]
 
 Run in the namespace of the peer whose address SRC it forges.  Sniffs one
 outgoing segment SRC -> DST:DPORT with data on IFACE to learn the
@@ -12,11 +12,14 @@ connection's sequence and acknowledgment numbers, then sends two forged
 "hostile", then also, on the same tuple and in the window, the shapes a
 spliced tuple must never pass on (see HOSTILE): malformed TCP options,
 an IPv4 fragment, IP options, a bad checksum, a SYN, a RST out of the
-window, and a packet too short for a TCP header.  Prints what it saw and
-sent, one line per packet."""
+window, and a packet too short for a TCP header.  With "after-fin",
+instead: waits for SRC's FIN on the connection, then sends 100 bytes
+beyond it (a tuple that is finishing carries no new data).  Prints what it
+saw and sent, one line per packet."""
 import socket
 import struct
 import sys
+import time
 
 
 def csum(data):
@@ -81,11 +84,38 @@ def hostile(raw, src, dst, sport, dport, seq, ack):
     print("sent tiny expect none")
 
 
+def after_fin(sn, src, dst, dport):
+    """Wait for SRC's FIN to DST:DPORT, then send 100 bytes beyond it."""
+    sn.settimeout(60)
+    while True:
+        pkt, addr = sn.recvfrom(65535)
+        if addr[2] != socket.PACKET_OUTGOING or pkt[12:14] != b"\x08\x00":
+            continue
+        ip = pkt[14:]
+        ihl = (ip[0] & 15) * 4
+        tot = struct.unpack("!H", ip[2:4])[0]
+        if ip[9] != 6 or socket.inet_ntoa(ip[12:16]) != src or \
+           socket.inet_ntoa(ip[16:20]) != dst:
+            continue
+        sport, dp, seq, ack, off, fl = struct.unpack("!HHIIBB", ip[ihl:ihl + 14])
+        if dp == dport and fl & 0x01:
+            break
+    fin = (seq + tot - ihl - (off >> 4) * 4) & 0xFFFFFFFF
+    print("seen FIN sport=%d seq=%u ack=%u" % (sport, fin, ack))
+    time.sleep(0.5)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    raw.sendto(segment(src, dst, sport, dport, fin + 1, ack, b"L" * 100), (dst, 0))
+    print("sent after-fin expect drop_out_of_window")
+
+
 def main():
     iface, src, dst, dport = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     # ETH_P_ALL: a packet socket bound to one protocol sees no outgoing packets
     sn = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))
     sn.bind((iface, 0))
+    if len(sys.argv) > 5 and sys.argv[5] == "after-fin":
+        after_fin(sn, src, dst, dport)
+        return
     sn.settimeout(10)
     while True:
         pkt, addr = sn.recvfrom(65535)
