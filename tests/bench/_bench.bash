@@ -21,34 +21,66 @@
 # also carry CPU1's idle ticks and the wall time: wall - idle is a second,
 # unsampled, estimate of CPU1's busy time.
 
-BENCH_CONF=${BENCH_CONF:-$TSP_ROOT/build/bench.conf}
+# Settings: QUICK comes on the guest's kernel command line
+# (tsp_bench_quick=0|1, from make bench QUICK=...: a file in build/ could
+# vanish under a running VM when someone cleans the shared tree); optional
+# overrides of the variables below (for a partial run by hand) in
+# BENCH_OVERRIDES, build/bench-overrides.conf by default.
+BENCH_OVERRIDES=${BENCH_OVERRIDES:-$TSP_ROOT/build/bench-overrides.conf}
 VIP=10.0.1.2
 SRV=10.0.2.1
 
-# bench_config: QUICK, sizes, rounds (the Makefile writes build/bench.conf;
-# the environment of the guest carries only a few fixed variables).
+# bench_config: QUICK, sizes, rounds, contenders per workload.
 bench_config() {
+	local a
 	QUICK=${QUICK:-}
-	# shellcheck disable=SC1090
-	[ -r "$BENCH_CONF" ] && . "$BENCH_CONF"
+	for a in $(< /proc/cmdline); do
+		case $a in tsp_bench_quick=*) QUICK=${a#*=} ;; esac
+	done
+	BENCH_OVERRIDDEN=
+	if [ -r "$BENCH_OVERRIDES" ]; then
+		# shellcheck disable=SC1090
+		. "$BENCH_OVERRIDES"
+		BENCH_OVERRIDDEN=$(grep -v '^[[:space:]]*\(#\|$\)' "$BENCH_OVERRIDES" | tr '\n' ' ')
+		echo "# bench: overrides from $BENCH_OVERRIDES: $BENCH_OVERRIDDEN"
+	fi
 	if [ -n "$QUICK" ] && [ "$QUICK" != 0 ]; then
 		QUICK=1
 		BULK_SIZE=${BULK_SIZE:-32M}
 		BULK_ROUNDS=${BULK_ROUNDS:-1}
+		PAR_ROUNDS=${PAR_ROUNDS:-1}
+		GRO_ROUNDS=${GRO_ROUNDS:-1}
+		LOSS_SIZE=${LOSS_SIZE:-16M}
+		LOSS_ROUNDS=${LOSS_ROUNDS:-1}
 		SHORT_ROUNDS=${SHORT_ROUNDS:-1}
 		SHORT_SECS=${SHORT_SECS:-2}
 	else
 		QUICK=0
 		BULK_SIZE=${BULK_SIZE:-200M}
 		BULK_ROUNDS=${BULK_ROUNDS:-3}
+		PAR_ROUNDS=${PAR_ROUNDS:-2}
+		GRO_ROUNDS=${GRO_ROUNDS:-2}
+		LOSS_SIZE=${LOSS_SIZE:-100M}
+		LOSS_ROUNDS=${LOSS_ROUNDS:-2}
 		SHORT_ROUNDS=${SHORT_ROUNDS:-2}
 		SHORT_SECS=${SHORT_SECS:-5}
 	fi
 	SHORT_CONC=${SHORT_CONC:-8}
 	SHORT_SIZES=${SHORT_SIZES:-1K 64K 1M}
-	AUTO_AFTER=${AUTO_AFTER:-64k}
+	# switchd-auto's splice-after: empty = not set, switchd's own default
+	AUTO_AFTER=${AUTO_AFTER:-}
+	PAR_STREAMS=${PAR_STREAMS:-8}
+	LOSS_PCT=${LOSS_PCT:-1}
 	BULK_CONTENDERS=${BULK_CONTENDERS:-routed ipvs haproxy-copy haproxy-splice switchd-copy switchd-pipe switchd-kernel}
-	SHORT_CONTENDERS=${SHORT_CONTENDERS:-routed haproxy-copy haproxy-splice switchd-copy switchd-pipe switchd-kernel switchd-auto}
+	# QUICK: 8 flows through the three of the targets only
+	if [ "$QUICK" = 1 ]; then
+		PAR_CONTENDERS=${PAR_CONTENDERS-routed haproxy-splice switchd-kernel}
+	else
+		PAR_CONTENDERS=${PAR_CONTENDERS-$BULK_CONTENDERS}
+	fi
+	GRO_CONTENDERS=${GRO_CONTENDERS-routed haproxy-splice switchd-kernel}
+	LOSS_CONTENDERS=${LOSS_CONTENDERS-routed haproxy-splice switchd-kernel}
+	SHORT_CONTENDERS=${SHORT_CONTENDERS-routed haproxy-copy haproxy-splice switchd-copy switchd-pipe switchd-kernel switchd-auto}
 }
 
 # size_bytes SIZE: 200M -> 209715200 (K, M, G: powers of 1024).
@@ -169,11 +201,12 @@ EOF
 }
 
 # start_switchd MODE: switchd (one worker) in MODE on CPU1; auto is
-# "splice auto" with "splice-after AUTO_AFTER" (short exchanges stay in
-# user space, long ones go to the kernel).
+# "splice auto" (short exchanges stay in user space, long ones go to the
+# kernel) with switchd's default threshold, or "splice-after AUTO_AFTER"
+# when set.
 start_switchd_bench() {
 	local m=$1 c=switchd-$1 extra=
-	[ "$m" = auto ] && extra="    splice-after $AUTO_AFTER"
+	[ "$m" = auto ] && [ -n "$AUTO_AFTER" ] && extra="    splice-after $AUTO_AFTER"
 	cat > "$c.conf" << EOF
 global
     splice $m
@@ -202,7 +235,7 @@ EOF
 # proxies_up: every proxy contender of BULK/SHORT_CONTENDERS, then wait
 # until each listens.
 proxies_up() {
-	local c all=" $BULK_CONTENDERS $SHORT_CONTENDERS " port
+	local c all=" $BULK_CONTENDERS $PAR_CONTENDERS $GRO_CONTENDERS $LOSS_CONTENDERS $SHORT_CONTENDERS " port
 	for c in haproxy-copy haproxy-splice; do
 		[[ $all == *" $c "* ]] && start_haproxy "${c#haproxy-}"
 	done

@@ -6,6 +6,8 @@
 # Reads RUN_DIR/bench-{bulk,short}.tsv and bench-meta.txt (written in the
 # guest by tests/bench/bench.sh); writes into RUN_DIR
 #   bench-summary-bulk.tsv   per contender and direction: medians, min, max
+#   bench-summary-{par,gro,loss}.tsv  the same for 8 parallel flows, GRO
+#                            on, and loss (when the run has them)
 #   bench-summary-short.tsv  per contender and response size
 #   benchmarks.md            the Markdown tables, ratios and targets
 #   bench-*.png              plots (gnuplot), when gnuplot is installed
@@ -35,9 +37,11 @@ function stat(s, what,   a, n) {
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }'
 
-awk -F'\t' "$AWK_STATS"'
+# summarize WORKLOAD: bench-bulk.tsv's rows of WORKLOAD -> stdout
+summarize() {
+awk -F'\t' -v wl="$1" "$AWK_STATS"'
 NR == 1 { next }
-$1 == "bulk" && $17 == "ok" {
+$1 == wl && $17 == "ok" {
 	k = $2 "\t" $3
 	if (!(k in n)) order[++nk] = k
 	n[k]++
@@ -48,19 +52,31 @@ $1 == "bulk" && $17 == "ok" {
 	if ($14 != "-") px[k] = px[k] " " ($14 / 100) / gib
 	si[k] = si[k] " " ($8 > 0 ? $11 / $8 : 0)
 	if ($19 != "") w1[k] = w1[k] " " (($19 / 10000 - $18) / 100) / gib
+	if ($20 != "" && $20 != "-") rt[k] = rt[k] " " $20
 }
-$1 == "bulk" && $17 != "ok" { k = $2 "\t" $3; bad[k]++; if (!(k in n)) { order[++nk] = k; n[k] = 0 } }
+$1 == wl && $17 != "ok" { k = $2 "\t" $3; bad[k]++; if (!(k in n)) { order[++nk] = k; n[k] = 0 } }
 END {
-	print "contender\tdir\tn\tfailed\tmbps_med\tmbps_min\tmbps_max\tmbox_cpu_s_gib_med\tmbox_cpu_s_gib_min\tmbox_cpu_s_gib_max\tguest_cpu_s_gib_med\tproxy_cpu_s_gib_med\tmbox_softirq_share\tmbox_wall_minus_idle_s_gib_med"
+	print "contender\tdir\tn\tfailed\tmbps_med\tmbps_min\tmbps_max\tmbox_cpu_s_gib_med\tmbox_cpu_s_gib_min\tmbox_cpu_s_gib_max\tguest_cpu_s_gib_med\tproxy_cpu_s_gib_med\tmbox_softirq_share\tmbox_wall_minus_idle_s_gib_med\tretransmits_med"
 	for (i = 1; i <= nk; i++) {
 		k = order[i]
-		printf "%s\t%d\t%d\t%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%.2f\t%s\n", k, n[k], bad[k] + 0,
+		if (!n[k]) { printf "%s\t0\t%d\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\n", k, bad[k]; continue }
+		printf "%s\t%d\t%d\t%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%.2f\t%s\t%s\n", k, n[k], bad[k] + 0,
 			stat(mb[k], "med"), stat(mb[k], "min"), stat(mb[k], "max"),
 			stat(c1[k], "med"), stat(c1[k], "min"), stat(c1[k], "max"), stat(al[k], "med"),
 			(k in px) ? sprintf("%.4f", stat(px[k], "med")) : "-", stat(si[k], "med"),
-			(k in w1) ? sprintf("%.3f", stat(w1[k], "med")) : "-"
+			(k in w1) ? sprintf("%.3f", stat(w1[k], "med")) : "-", (k in rt) ? stat(rt[k], "med") : "-"
 	}
-}' bench-bulk.tsv > bench-summary-bulk.tsv
+}' bench-bulk.tsv
+}
+summarize bulk > bench-summary-bulk.tsv
+wls=()	# the other bulk workloads this run has
+for w in par gro loss; do
+	rm -f "bench-summary-$w.tsv"
+	if awk -F'\t' -v w=$w '$1 == w { f = 1 } END { exit !f }' bench-bulk.tsv; then
+		summarize $w > "bench-summary-$w.tsv"
+		wls+=("$w")
+	fi
+done
 
 if [ -s bench-short.tsv ]; then
 	awk -F'\t' "$AWK_STATS"'
@@ -90,12 +106,13 @@ if [ -s bench-short.tsv ]; then
 fi
 
 # ---- plots -----------------------------------------------------------------
-pivot_bulk() {	# COLUMN_MED COLUMN_MIN COLUMN_MAX -> contender down(med min max) up(med min max)
+pivot_bulk() {	# COLUMN_MED COLUMN_MIN COLUMN_MAX [SUMMARY] -> contender down(med min max) up(med min max)
 	awk -F'\t' -v a="$1" -v b="$2" -v c="$3" 'NR == 1 { next }
+		$a == "-" { next }
 		!($1 in seen) { seen[$1] = 1; o[++n] = $1 }
 		{ v[$1, $2] = $a " " $b " " $c }
 		END { for (i = 1; i <= n; i++) print o[i], ((o[i], "down") in v ? v[o[i], "down"] : "0 0 0"),
-			((o[i], "up") in v ? v[o[i], "up"] : "0 0 0") }' bench-summary-bulk.tsv
+			((o[i], "up") in v ? v[o[i], "up"] : "0 0 0") }' "${4:-bench-summary-bulk.tsv}"
 }
 plots=()
 if command -v gnuplot > /dev/null; then
@@ -122,6 +139,22 @@ set ylabel 'CPU seconds per GiB'
 plot 'plot-cpu.dat' using 2:3:4:xtic(1) title 'download', '' using 5:6:7 title 'upload'
 EOF
 	plots+=(bench-throughput.png bench-mbox-cpu.png)
+	if [ -s bench-summary-par.tsv ]; then
+		pivot_bulk 5 6 7 bench-summary-par.tsv > plot-par-tput.dat
+		pivot_bulk 8 9 10 bench-summary-par.tsv > plot-par-cpu.dat
+		gnuplot 2>> gnuplot.err << EOF || echo "report: gnuplot failed: $(head -c 300 gnuplot.err)" >&2
+$common
+set output 'bench-par-throughput.png'
+set title '$(meta par_streams) parallel flows, $(meta bulk_size)iB in all: throughput (median, min-max over $(meta par_rounds) rounds)'
+set ylabel 'Mbit/s'
+plot 'plot-par-tput.dat' using 2:3:4:xtic(1) title 'download (server->client)', '' using 5:6:7 title 'upload (client->server)'
+set output 'bench-par-mbox-cpu.png'
+set title '$(meta par_streams) parallel flows: middle-box CPU (CPU1) per GiB moved'
+set ylabel 'CPU seconds per GiB'
+plot 'plot-par-cpu.dat' using 2:3:4:xtic(1) title 'download', '' using 5:6:7 title 'upload'
+EOF
+		plots+=(bench-par-throughput.png bench-par-mbox-cpu.png)
+	fi
 	if [ -s bench-summary-short.tsv ]; then
 		awk -F'\t' 'NR == 1 { next }
 			!($1 in seen) { seen[$1] = 1; o[++n] = $1 }
@@ -145,6 +178,33 @@ EOF
 	fi
 fi
 
+# bulk_tables SUMMARY TITLE RETRANSMITS(0|1): a Markdown table per direction
+bulk_tables() {
+	awk -F'\t' -v title="$2" -v showrt="$3" '
+	FNR == 1 { next }
+	{ k = $1 SUBSEP $2; if (!($1 in seen)) { seen[$1] = 1; o[++n] = $1 }
+	  mb[k] = $5; mn[k] = $6; mx[k] = $7; c1[k] = $8; al[k] = $11; px[k] = $12; si[k] = $13; nn[k] = $3; bad[k] = $4; w1[k] = $14; rt[k] = $15 }
+	function r(a, b) { return (b + 0 > 0 && a != "-" && a != "") ? sprintf("%.2f", a / b) : "-" }
+	END {
+		for (d = 1; d <= 2; d++) {
+			dir = d == 1 ? "down" : "up"
+			printf "## %s, %s\n\n", title, dir == "down" ? "download (server to client)" : "upload (client to server)"
+			printf "| contender | Mbit/s (median) | min-max | ×routed | ×haproxy-splice | middle-box CPU s/GiB | ×routed | ×haproxy-splice | softirq share | CPU1 wall−idle s/GiB | ×routed | guest CPU s/GiB | proxy process CPU s/GiB |%s rounds |\n", showrt ? " retransmissions |" : ""
+			printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|%s---:|\n", showrt ? "---:|" : ""
+			for (i = 1; i <= n; i++) {
+				k = o[i] SUBSEP dir; if (!(k in mb)) continue
+				R = "routed" SUBSEP dir; H = "haproxy-splice" SUBSEP dir
+				printf "| %s | %s | %s-%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%s %d%s |\n", o[i], mb[k], mn[k], mx[k],
+					r(mb[k], mb[R]), r(mb[k], mb[H]), c1[k], r(c1[k], c1[R]), r(c1[k], c1[H]), si[k],
+					w1[k], r(w1[k], w1[R]), al[k], px[k], showrt ? " " rt[k] " |" : "",
+					nn[k], (bad[k] > 0 ? " (" bad[k] " failed)" : "")
+			}
+			print ""
+		}
+	}' "$1"
+}
+has() { [ -s "bench-summary-$1.tsv" ]; }
+
 # ---- Markdown ----------------------------------------------------------------
 md=benchmarks.md
 {
@@ -156,13 +216,22 @@ and plots by tests/bench/report.bash) on $(meta date): guest kernel $(meta kerne
 $(meta cpus); HAProxy $(meta haproxy), iperf3 $(meta iperf3), module $(meta module).
 Every contender ran on the same topology in one VM run, interleaved within each
 round (client 10.0.1.1 -- proxy 10.0.1.2 | 10.0.2.2 -- server 10.0.2.1, veth, GRO
-off).  Absolute numbers under emulation swing by tens of percent between runs:
+off but in the GRO workload).  Absolute numbers under emulation swing by tens of percent between runs:
 compare the ratios, which come from the same run.
 
 ## Method
 
 - **Bulk**: one iperf3 flow of $(meta bulk_size)iB (\`-n\`), download (\`-R\`, server to
   client) and upload, $(meta bulk_rounds) rounds; medians, min and max over the rounds.
+$(has par && echo "- **Parallel flows**: $(meta par_streams) iperf3 flows at once (\`-P $(meta par_streams)\`), $(meta bulk_size)iB in all, each
+  way, $(meta par_rounds) round(s), the same contenders and CPU split.")
+$(has gro && echo "- **GRO on**: the bulk flow with GRO on on all four veths (\`ethtool -K DEV gro on\`),
+  $(meta gro_rounds) round(s).  veth's GRO runs in its NAPI poll on the transmitting CPU, before
+  the RPS steering, so the aggregation of packets entering the proxy is charged to the
+  sender's CPU (CPU0 for the client and server, CPU1 for the proxy's own sends).")
+$(has loss && echo "- **Loss**: one flow of $(meta loss_size)iB each way with $(meta loss_pct)% netem loss on the client's and
+  the server's egress (c0, s0: data one way, ACKs the other), $(meta loss_rounds) round(s); the
+  sender's retransmissions (iperf3) are given as medians.")
 - **CPU split**: the endpoints (iperf3, swd_httpd, tsb_rr, the bench script) run on
   CPU0 (\`taskset -c 0\`), the proxy process on CPU1 (\`taskset -c 1\`).  veth has no
   interrupt: \`veth_xmit()\` hands every skb to \`netif_rx()\` of its peer, and with an
@@ -179,34 +248,19 @@ compare the ratios, which come from the same run.
   $(meta short_rounds) round(s), responses of 1 KiB, 64 KiB and 1 MiB from swd_httpd;
   every response checked (status 200, exact length).  HAProxy in \`mode http\`
   (\`option forwardfor\`, like switchd's X-Forwarded-For), switchd in \`mode http\`;
-  switchd-auto is \`splice auto\` with \`splice-after $(meta auto_after)\` (the first
-  $(meta auto_after) bytes relayed with pipes, the rest handed to tcp_splice).
+  switchd-auto is \`splice auto\` with $(if [ "$(meta auto_after)" = default ] || [ -z "$(meta auto_after)" ]; then
+	echo "switchd's default threshold (\`splice-after\` not set:
+  $(meta auto_after_bytes) bytes)"; else echo "\`splice-after $(meta auto_after)\`"; fi): a session's first bytes up to the threshold are relayed
+  with pipes in user space and the rest handed to tcp_splice, so a response shorter
+  than the threshold never reaches the kernel.
 - The tcp_splice module stays loaded for every contender (an idle hook for the
   others); IPVS's service exists only while the ipvs contender runs.
 
 EOF
-	awk -F'\t' '
-	FNR == 1 { next }
-	{ k = $1 SUBSEP $2; if (!($1 in seen)) { seen[$1] = 1; o[++n] = $1 }
-	  mb[k] = $5; mn[k] = $6; mx[k] = $7; c1[k] = $8; al[k] = $11; px[k] = $12; si[k] = $13; nn[k] = $3; bad[k] = $4; w1[k] = $14 }
-	function r(a, b) { return (b + 0 > 0 && a != "-" && a != "") ? sprintf("%.2f", a / b) : "-" }
-	END {
-		for (d = 1; d <= 2; d++) {
-			dir = d == 1 ? "down" : "up"
-			printf "## Bulk: one flow, %s\n\n", dir == "down" ? "download (server to client)" : "upload (client to server)"
-			print "| contender | Mbit/s (median) | min-max | ×routed | ×haproxy-splice | middle-box CPU s/GiB | ×routed | ×haproxy-splice | softirq share | CPU1 wall−idle s/GiB | ×routed | guest CPU s/GiB | proxy process CPU s/GiB | rounds |"
-			print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-			for (i = 1; i <= n; i++) {
-				k = o[i] SUBSEP dir; if (!(k in mb)) continue
-				R = "routed" SUBSEP dir; H = "haproxy-splice" SUBSEP dir
-				printf "| %s | %s | %s-%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d%s |\n", o[i], mb[k], mn[k], mx[k],
-					r(mb[k], mb[R]), r(mb[k], mb[H]), c1[k], r(c1[k], c1[R]), r(c1[k], c1[H]), si[k],
-					w1[k], r(w1[k], w1[R]), al[k], px[k],
-					nn[k], (bad[k] > 0 ? " (" bad[k] " failed)" : "")
-			}
-			print ""
-		}
-	}' bench-summary-bulk.tsv
+	bulk_tables bench-summary-bulk.tsv "Bulk: one flow" 0
+	has par && bulk_tables bench-summary-par.tsv "Bulk: $(meta par_streams) parallel flows" 0
+	has gro && bulk_tables bench-summary-gro.tsv "Bulk: one flow, GRO on" 0
+	has loss && bulk_tables bench-summary-loss.tsv "Bulk: one flow of $(meta loss_size)iB, $(meta loss_pct)% loss" 1
 	if [ -s bench-summary-short.tsv ]; then
 		echo "## Short connections"
 		echo
@@ -240,14 +294,16 @@ EOF
 		echo "kernel memory from /proc/slabinfo (active objects × object size, every cache),"
 		echo "the module's session cache (/sys/kernel/slab/tsp_session: objects × slab size) and"
 		echo "Percpu (/proc/meminfo), after minus before, per session; one download of"
-		echo "$(meta bulk_size)iB through switchd-kernel alone and amid the sessions."
+		echo "$(meta bulk_size)iB through switchd-kernel alone and amid the sessions.  The"
+		echo "sessions are opened in steps, each step adding to the last one's (set-up time:"
+		echo "of the step's new sessions); guest memory $(meta guest_mem_mib) MiB, MemAvailable after the step."
 		echo
-		echo "| sessions | set up in s | slab+percpu B/session | session cache B/session | percpu B/session | TCP slab B/session | Mbit/s alone | Mbit/s amid | ratio |"
-		echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-		awk -F'\t' 'NR > 1 { printf "| %s | %s | %s | %s | %s | %s | %s (%s) | %s (%s) | %s |\n", $1, $2, $3, $4, $5, $6, $7, $10, $8, $11, $9 }' bench-scale.tsv
+		echo "| sessions | set up in s | slab+percpu B/session | session cache B/session | percpu B/session | TCP slab B/session | Mbit/s alone | Mbit/s amid | ratio | MemAvailable MiB |"
+		echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		awk -F'\t' 'NR > 1 { printf "| %s | %s | %s | %s | %s | %s | %s (%s) | %s (%s) | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $10, $8, $11, $9, $12 == "" ? "-" : $12 }' bench-scale.tsv
 		echo
 		if [ -s bench-scale-slab.tsv ]; then
-			echo "Caches that grew the most (bytes per session):"
+			echo "Caches that grew the most (bytes per session, at $(awk -F'\t' 'END { print $1 }' bench-scale.tsv) sessions):"
 			echo
 			echo "| cache | B/session |"
 			echo "|---|---:|"
@@ -257,48 +313,64 @@ EOF
 	fi
 	echo "## Targets of issue 7 (ratios from this run)"
 	echo
-	awk -F'\t' '
-	FILENAME ~ /bulk/ && FNR > 1 { mb[$1, $2] = $5; c1[$1, $2] = $8; px[$1, $2] = $12; w1[$1, $2] = $14 }
-	FILENAME ~ /short/ && FNR > 1 { rps[$1, $2] = $6 }
-	FILENAME ~ /scale/ && FNR > 1 { scale_n = $1; scale_b = $3; scale_k = $4; scale_p = $5; scale_r = $9 }
+	tfiles=(bench-summary-bulk.tsv)
+	for w in "${wls[@]}"; do tfiles+=("bench-summary-$w.tsv"); done
+	[ -s bench-summary-short.tsv ] && tfiles+=(bench-summary-short.tsv)
+	[ -s bench-scale.tsv ] && tfiles+=(bench-scale.tsv)
+	awk -F'\t' -v par="$(meta par_streams) parallel flows" -v loss="$(meta loss_pct)% loss" '
+	FNR == 1 { w = FILENAME; sub(/.*bench-summary-/, "", w); sub(/\.tsv$/, "", w); if (FILENAME ~ /scale/) w = "scale"; next }
+	w == "short" { rps[$1, $2] = $6; next }
+	w == "scale" { ns++; sn[ns] = $1; sb[ns] = $3; sk[ns] = $4; sp[ns] = $5; sr[ns] = $9; next }
+	{ have[w] = 1; mb[w, $1, $2] = $5; c1[w, $1, $2] = $8; px[w, $1, $2] = $12; w1[w, $1, $2] = $14 }
 	function ok(c) { return c ? "**met**" : "**missed**" }
 	function q(a, b) { return (a != "" && a != "-" && b + 0 > 0) ? a / b : -1 }
 	END {
 		print "| target | download | upload |"
 		print "|---|---|---|"
-		line("switchd-kernel throughput ≥ 0.95 × routed", "t_r")
-		line("switchd-kernel throughput ≥ haproxy-splice", "t_h")
-		line("switchd-kernel middle-box CPU/GiB ≤ 2 × routed", "c_r")
-		line("switchd-kernel middle-box CPU/GiB ≤ 0.15 × haproxy-splice", "c_h")
-		line("switchd-kernel middle-box CPU/GiB, CPU1 wall−idle, ≤ 2 × routed", "w_r")
-		line("switchd-kernel middle-box CPU/GiB, CPU1 wall−idle, ≤ 0.15 × haproxy-splice", "w_h")
-		line("switchd process CPU/GiB in kernel mode ≤ 2% of switchd-copy", "p_c")
+		line("switchd-kernel throughput ≥ 0.95 × routed", "t_r", "bulk")
+		line("switchd-kernel throughput ≥ haproxy-splice", "t_h", "bulk")
+		line("switchd-kernel middle-box CPU/GiB ≤ 2 × routed", "c_r", "bulk")
+		line("switchd-kernel middle-box CPU/GiB ≤ 0.15 × haproxy-splice", "c_h", "bulk")
+		line("switchd-kernel middle-box CPU/GiB, CPU1 wall−idle, ≤ 2 × routed", "w_r", "bulk")
+		line("switchd-kernel middle-box CPU/GiB, CPU1 wall−idle, ≤ 0.15 × haproxy-splice", "w_h", "bulk")
+		line("switchd process CPU/GiB in kernel mode ≤ 2% of switchd-copy", "p_c", "bulk")
+		split("par gro loss", ws, " ")
+		for (i = 1; i <= 3; i++) {
+			x = ws[i]; if (!(x in have)) continue
+			t = x == "par" ? par : x == "gro" ? "GRO on" : loss
+			line(t ": switchd-kernel throughput ≥ 0.95 × routed", "t_r", x)
+			line(t ": switchd-kernel throughput ≥ haproxy-splice", "t_h", x)
+			line(t ": switchd-kernel middle-box CPU/GiB ≤ 2 × routed", "c_r", x)
+			line(t ": switchd-kernel middle-box CPU/GiB ≤ 0.15 × haproxy-splice", "c_h", x)
+			if (x == "par") line(t ": switchd process CPU/GiB in kernel mode ≤ 2% of switchd-copy", "p_c", x)
+		}
 		a = q(rps["switchd-auto", "1K"], rps["haproxy-copy", "1K"])
 		printf "| request rate at 1 KiB, switchd-auto ≥ haproxy-copy | %s | |\n", a < 0 ? "not measured" : sprintf("%.2f× %s", a, ok(a >= 1))
-		if (scale_n) {
-			printf "| ≤ 512 B of module memory per session (%d sessions; growth of the tsp_session slab cache + percpu) | %d B %s (all kernel slab + percpu growth incl. the 4 sockets: %d B) | |\n", scale_n, scale_k + scale_p, ok(scale_k + scale_p <= 512), scale_b
-			printf "| throughput amid %d idle sessions ≥ 0.9 × alone (100 000 not attempted) | %.2f× %s | |\n", scale_n, scale_r, ok(scale_r >= 0.9)
+		if (ns) {
+			printf "| ≤ 512 B of module memory per session (%d sessions; growth of the tsp_session slab cache + percpu) | %d B %s (all kernel slab + percpu growth incl. the 4 sockets: %d B) | |\n", sn[ns], sk[ns] + sp[ns], ok(sk[ns] + sp[ns] <= 512), sb[ns]
+			for (i = 1; i <= ns; i++)
+				printf "| throughput amid %d idle sessions ≥ 0.9 × alone | %s | |\n", sn[i], sr[i] == "-" ? "not measured" : sprintf("%.2f× %s", sr[i], ok(sr[i] >= 0.9))
+			if (sn[ns] < 100000) print "| throughput at 100 000 sessions ≥ 0.9 × at one | not measured | |"
 		} else
 			print "| ≤ 512 B of module memory per session; throughput at 100 000 sessions ≥ 0.9 × at one | not measured | |"
 		print ""
 	}
-	function line(t, w,   d, dir, x, lim, s) {
+	function line(t, w, wl,   d, dir, x, lim, s, ge) {
 		s = "| " t " |"
 		for (d = 1; d <= 2; d++) {
 			dir = d == 1 ? "down" : "up"
-			if (w == "t_r") { x = q(mb["switchd-kernel", dir], mb["routed", dir]); lim = 0.95; ge = 1 }
-			if (w == "t_h") { x = q(mb["switchd-kernel", dir], mb["haproxy-splice", dir]); lim = 1; ge = 1 }
-			if (w == "c_r") { x = q(c1["switchd-kernel", dir], c1["routed", dir]); lim = 2; ge = 0 }
-			if (w == "c_h") { x = q(c1["switchd-kernel", dir], c1["haproxy-splice", dir]); lim = 0.15; ge = 0 }
-			if (w == "w_r") { x = q(w1["switchd-kernel", dir], w1["routed", dir]); lim = 2; ge = 0 }
-			if (w == "w_h") { x = q(w1["switchd-kernel", dir], w1["haproxy-splice", dir]); lim = 0.15; ge = 0 }
-			if (w == "p_c") { x = q(px["switchd-kernel", dir], px["switchd-copy", dir]); lim = 0.02; ge = 0
+			if (w == "t_r") { x = q(mb[wl, "switchd-kernel", dir], mb[wl, "routed", dir]); lim = 0.95; ge = 1 }
+			if (w == "t_h") { x = q(mb[wl, "switchd-kernel", dir], mb[wl, "haproxy-splice", dir]); lim = 1; ge = 1 }
+			if (w == "c_r") { x = q(c1[wl, "switchd-kernel", dir], c1[wl, "routed", dir]); lim = 2; ge = 0 }
+			if (w == "c_h") { x = q(c1[wl, "switchd-kernel", dir], c1[wl, "haproxy-splice", dir]); lim = 0.15; ge = 0 }
+			if (w == "w_r") { x = q(w1[wl, "switchd-kernel", dir], w1[wl, "routed", dir]); lim = 2; ge = 0 }
+			if (w == "w_h") { x = q(w1[wl, "switchd-kernel", dir], w1[wl, "haproxy-splice", dir]); lim = 0.15; ge = 0 }
+			if (w == "p_c") { x = q(px[wl, "switchd-kernel", dir], px[wl, "switchd-copy", dir]); lim = 0.02; ge = 0
 				if (x >= 0) { s = s sprintf(" %.2f%% %s |", x * 100, ok(x <= lim)); continue } }
 			s = s (x < 0 ? " - |" : sprintf(" %.2f× %s |", x, ok(ge ? x >= lim : x <= lim)))
 		}
 		print s
-	}' bench-summary-bulk.tsv $([ -s bench-summary-short.tsv ] && echo bench-summary-short.tsv) \
-		$([ -s bench-scale.tsv ] && echo bench-scale.tsv)
+	}' "${tfiles[@]}"
 	echo "## Method check: the CPU split on the routed contender"
 	echo
 	echo "CPU1 over 3 s of nothing (idle), then one routed download before and after the RPS"

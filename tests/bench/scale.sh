@@ -9,10 +9,14 @@
 #   - the throughput of one bulk download through switchd-kernel alone and
 #     amid the N sessions (the module's lookup must stay flat).
 # The same CPU split as bench.sh (endpoints CPU0, middle box CPU1).
-# Full: 10000 sessions; QUICK=1: 1000.  100000 sessions are not attempted:
-# each handoff waits for an expedited RCU grace period (tens of ms under
-# emulation), so setting them up would take most of an hour.
-# Output: $TSP_OUT/bench-scale.tsv, bench-scale-slab.tsv.
+# SCALE_SESSIONS (a list, measured in turn, the sessions of one step kept
+# for the next): full 10000 100000; QUICK=1: 1000.  One address pair has
+# 64 512 source ports (1024-65535) per destination port, so the sessions
+# are spread over ceil(N / 50000) listeners (VIP:8010+i) and backends
+# (SRV:9000+i).  100 000 sessions need about 1.6 GB of kernel memory (four
+# TCP sockets each): make bench boots the VM with BENCH_MEM (4G).
+# Output: $TSP_OUT/bench-scale.tsv (a row per step), bench-scale-slab.tsv
+# (the caches that grew, at the last step).
 # timeout: 1800
 . "$TSP_ROOT/tests/lib.sh"
 . "$TSP_ROOT/tests/bench/_bench.bash"
@@ -21,7 +25,14 @@ need_cmd iperf3 taskset jq
 [ -x "$SWITCHD" ] || skip "switchd not built"
 [ -x "$TSP_TOOLS/tsb_idle" ] || skip "tsb_idle not built"
 bench_config
-if [ "$QUICK" = 1 ]; then N=${SCALE_SESSIONS:-1000}; else N=${SCALE_SESSIONS:-10000}; fi
+if [ "$QUICK" = 1 ]; then STEPS=${SCALE_SESSIONS:-1000}; else STEPS=${SCALE_SESSIONS:-10000 100000}; fi
+PER_PORT=${SCALE_PER_PORT:-50000}
+# switchd's threads making the splice call (default 4): each call waits
+# for an RCU grace period, and concurrent calls share one
+SCALE_THREADS=${SCALE_THREADS:-16}
+NMAX=0
+for n in $STEPS; do [ "$n" -gt "$NMAX" ] && NMAX=$n; done
+NPORTS=$(((NMAX + PER_PORT - 1) / PER_PORT))
 ROUNDS=$BULK_ROUNDS
 taskset -pc 0 $$ > /dev/null || fail "taskset"
 topo_up
@@ -31,13 +42,22 @@ for ns in client proxy server; do
 	in_ns $ns sh -c 'echo "1024 65535" > /proc/sys/net/ipv4/ip_local_port_range'
 done
 ulimit -n 1048576 2> /dev/null || ulimit -n "$(ulimit -Hn)"
+# every session holds four sockets' files (client, server, and the proxy's
+# two, which the module keeps)
+sysctl -qw fs.file-max=$((4 * NMAX + 100000)) || log "fs.file-max not raised"
+log "memory: $(awk '/^MemTotal|^MemAvailable/ { printf "%s %d MiB  ", $1, $2 / 1024 }' /proc/meminfo)"
 in_ns proxy sh -c 'echo 1 > /proc/sys/net/tcp_splice/timeout_timewait' || fail "timeout_timewait"
 
 in_ns server taskset -c 0 iperf3 -s -D -p 5201 --logfile "$PWD/iperf-s.log" || fail "iperf3 -s"
-ip netns exec server taskset -c 0 "$TSP_TOOLS/tsb_idle" listen "$SRV:9000" --ready srv.ready > srv.log 2>&1 &
-cat > sw.conf << EOF
+for ((i = 0; i < NPORTS; i++)); do
+	ip netns exec server taskset -c 0 "$TSP_TOOLS/tsb_idle" listen "$SRV:$((9000 + i))" \
+		--ready "srv$i.ready" > "srv$i.log" 2>&1 &
+done
+{
+	cat << EOF
 global
     splice kernel
+    splice-threads $SCALE_THREADS
     stats-socket $PWD/sw.sock
     log $PWD/sw.sessions
     max-conn 1000
@@ -45,19 +65,26 @@ listener bulk
     bind $VIP:8005
     mode tcp
     default-backend iperf
-listener idle
-    bind $VIP:8010
-    mode tcp
-    default-backend idle
 backend iperf
     server s1 $SRV:5201
-backend idle
-    server i1 $SRV:9000
 EOF
+	for ((i = 0; i < NPORTS; i++)); do
+		cat << EOF
+listener idle$i
+    bind $VIP:$((8010 + i))
+    mode tcp
+    default-backend idle$i
+backend idle$i
+    server i$i $SRV:$((9000 + i))
+EOF
+	done
+} > sw.conf
 ip netns exec proxy taskset -c 1 "$SWITCHD" -f sw.conf > sw.log 2>&1 &
 SWPID=$!
-wait_until 20 listening 8010 || { cat sw.log; fail "switchd did not start"; }
-wait_until 10 test -e srv.ready || fail "tsb_idle listen did not start"
+for ((i = 0; i < NPORTS; i++)); do
+	wait_until 20 listening $((8010 + i)) || { cat sw.log; fail "switchd did not start"; }
+	wait_until 10 test -e "srv$i.ready" || fail "tsb_idle listen $i did not start"
+done
 
 active() {
 	local l
@@ -87,6 +114,7 @@ dl() {
 }
 
 alone=() amid=()
+declare -a PORT_USED=()
 for r in $(seq 1 "$ROUNDS"); do alone+=("$(dl alone$r)"); done
 log "alone: ${alone[*]} Mbit/s"
 # the kernel sessions of these downloads end (TIME_WAIT shortened to 1 s)
@@ -96,42 +124,68 @@ wait_until 30 none_active || log "sessions still active: $(active)"
 echo 3 > /proc/sys/vm/drop_caches
 slab_snap slab0
 base=$(active)
-t0=$(now_ms)
-ip netns exec client taskset -c 0 "$TSP_TOOLS/tsb_idle" connect "$VIP:8010" -n "$N" -c 32 \
-	--ready cli.ready > cli.log 2>&1 &
-enough() { [ "$(active)" -ge $((base + N)) ]; }
-wait_until $((N / 10 + 300)) enough || log "only $(active) sessions active after $((($(now_ms) - t0) / 1000)) s: $(cat cli.ready 2> /dev/null)"
-t_setup=$((($(now_ms) - t0) / 1000))
-got=$(($(active) - base))
-log "$got idle spliced sessions in $t_setup s ($(cat cli.ready 2> /dev/null))"
-[ "$got" -gt 0 ] || fail "no session reached the kernel"
-tsp_sleep 2
-slab_snap slab1
-for r in $(seq 1 "$ROUNDS"); do amid+=("$(dl amid$r)"); done
-log "amid $got sessions: ${amid[*]} Mbit/s"
+printf 'sessions\tsetup_s\tslab_and_percpu_bytes_per_session\tsession_cache_bytes_per_session\tpercpu_bytes_per_session\tTCP_slab_bytes_per_session\tmbps_alone\tmbps_amid\tratio\trounds_alone\trounds_amid\tmem_available_mib\n' \
+	> "$TSP_OUT/bench-scale.tsv"
+ma=$(median "${alone[@]}")
+have=0 k=0
+for n in $STEPS; do
+	[ "$n" -gt "$have" ] || continue
+	# open n - have more, split over the ports (at most PER_PORT each)
+	t0=$(now_ms)
+	left=$((n - have)) port=0
+	while [ $left -gt 0 ] && [ $port -lt $NPORTS ]; do
+		used=${PORT_USED[$port]:-0}
+		m=$((PER_PORT - used))
+		[ $m -gt $left ] && m=$left
+		if [ $m -gt 0 ]; then
+			k=$((k + 1))
+			ip netns exec client taskset -c 0 "$TSP_TOOLS/tsb_idle" connect "$VIP:$((8010 + port))" \
+				-n "$m" -c 32 --ready "cli$k.ready" > "cli$k.log" 2>&1 &
+			PORT_USED[$port]=$((used + m))
+			left=$((left - m))
+		fi
+		port=$((port + 1))
+	done
+	enough() { [ "$(active)" -ge $((base + n)) ]; }
+	w=$(((n - have) / 10 + 300))
+	[ $w -gt 1200 ] && w=1200
+	wait_until $w enough ||
+		log "only $(($(active) - base)) sessions active after $((($(now_ms) - t0) / 1000)) s: $(cat cli*.ready 2> /dev/null | tr '\n' ' ')"
+	t_setup=$((($(now_ms) - t0) / 1000))
+	got=$(($(active) - base))
+	have=$n
+	log "$got idle spliced sessions, the last $((n - ${prev:-0})) set up in $t_setup s ($(cat cli*.ready 2> /dev/null | tr '\n' ' '))"
+	prev=$n
+	[ "$got" -gt 0 ] || fail "no session reached the kernel"
+	tsp_sleep 2
+	slab_snap slab1
+	avail=$(awk '$1 == "MemAvailable:" { printf "%d", $2 / 1024 }' /proc/meminfo)
+	amid=()
+	for r in $(seq 1 "$ROUNDS"); do amid+=("$(dl "amid$n-$r")"); done
+	log "amid $got sessions: ${amid[*]} Mbit/s; MemAvailable $avail MiB"
 
-# memory per session
-awk -v n="$got" 'FNR == NR { a[$1] = $2; next } { d = $2 - a[$1]; if (d != 0) printf "%s\t%d\t%.1f\n", $1, d, d / n }' \
-	slab0 slab1 | sort -t'	' -k2,2nr > slab.delta
-{
-	printf 'cache\tdelta_bytes\tbytes_per_session\n'
-	cat slab.delta
-} > "$TSP_OUT/bench-scale-slab.tsv"
-total=$(awk -F'\t' '$1 != "tsp_session" { s += $2 } END { print s + 0 }' slab.delta)
-sesscache=$(awk -F'\t' '$1 == "tsp_session" { print $2 }' slab.delta)
-percpu=$(awk -F'\t' '$1 == "Percpu" { print $2 }' slab.delta)
-tcp=$(awk -F'\t' '$1 == "TCP" { print $2 }' slab.delta)
-ma=$(median "${alone[@]}") mm=$(median "${amid[@]}")
-{
-	printf 'sessions\tsetup_s\tslab_and_percpu_bytes_per_session\tsession_cache_bytes_per_session\tpercpu_bytes_per_session\tTCP_slab_bytes_per_session\tmbps_alone\tmbps_amid\tratio\trounds_alone\trounds_amid\n'
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$got" "$t_setup" \
+	# memory per session (from before the first step)
+	awk -v n="$got" 'FNR == NR { a[$1] = $2; next } { d = $2 - a[$1]; if (d != 0) printf "%s\t%d\t%.1f\n", $1, d, d / n }' \
+		slab0 slab1 | sort -t'	' -k2,2nr > slab.delta
+	{
+		printf 'cache\tdelta_bytes\tbytes_per_session\n'
+		cat slab.delta
+	} > "$TSP_OUT/bench-scale-slab.tsv"
+	total=$(awk -F'\t' '$1 != "tsp_session" { s += $2 } END { print s + 0 }' slab.delta)
+	sesscache=$(awk -F'\t' '$1 == "tsp_session" { print $2 }' slab.delta)
+	percpu=$(awk -F'\t' '$1 == "Percpu" { print $2 }' slab.delta)
+	tcp=$(awk -F'\t' '$1 == "TCP" { print $2 }' slab.delta)
+	mm=$(median "${amid[@]}")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$got" "$t_setup" \
 		"$(awk -v t="$total" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$(awk -v t="${sesscache:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$(awk -v t="${percpu:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$(awk -v t="${tcp:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$ma" "$mm" "$(awk -v a="$ma" -v b="$mm" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }')" \
-		"${alone[*]}" "${amid[*]}"
-} > "$TSP_OUT/bench-scale.tsv"
+		"${alone[*]}" "${amid[*]}" "$avail" >> "$TSP_OUT/bench-scale.tsv"
+	# a step that fell short ends the ladder
+	[ "$got" -ge "$n" ] || { log "step $n: only $got sessions; no further step"; break; }
+done
 cat "$TSP_OUT/bench-scale.tsv"
 head -n 8 "$TSP_OUT/bench-scale-slab.tsv"
 kill -0 $SWPID 2> /dev/null || fail "switchd died"
