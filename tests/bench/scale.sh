@@ -30,6 +30,8 @@ PER_PORT=${SCALE_PER_PORT:-50000}
 # switchd's threads making the splice call (default 4): each call waits
 # for an RCU grace period, and concurrent calls share one
 SCALE_THREADS=${SCALE_THREADS:-16}
+# a step's set-up gets at most this long (make bench's 30 minutes)
+SCALE_SETUP_MAX=${SCALE_SETUP_MAX:-480}
 NMAX=0
 for n in $STEPS; do [ "$n" -gt "$NMAX" ] && NMAX=$n; done
 NPORTS=$(((NMAX + PER_PORT - 1) / PER_PORT))
@@ -114,7 +116,7 @@ dl() {
 }
 
 alone=() amid=()
-declare -a PORT_USED=()
+declare -a PORT_USED=() CLI_PIDS=()
 for r in $(seq 1 "$ROUNDS"); do alone+=("$(dl alone$r)"); done
 log "alone: ${alone[*]} Mbit/s"
 # the kernel sessions of these downloads end (TIME_WAIT shortened to 1 s)
@@ -124,7 +126,7 @@ wait_until 30 none_active || log "sessions still active: $(active)"
 echo 3 > /proc/sys/vm/drop_caches
 slab_snap slab0
 base=$(active)
-printf 'sessions\tsetup_s\tslab_and_percpu_bytes_per_session\tsession_cache_bytes_per_session\tpercpu_bytes_per_session\tTCP_slab_bytes_per_session\tmbps_alone\tmbps_amid\tratio\trounds_alone\trounds_amid\tmem_available_mib\n' \
+printf 'sessions\tsetup_s\tslab_and_percpu_bytes_per_session\tsession_cache_bytes_per_session\tpercpu_bytes_per_session\tTCP_slab_bytes_per_session\tmbps_alone\tmbps_amid\tratio\trounds_alone\trounds_amid\tmem_available_mib\tasked\n' \
 	> "$TSP_OUT/bench-scale.tsv"
 ma=$(median "${alone[@]}")
 have=0 k=0
@@ -141,17 +143,24 @@ for n in $STEPS; do
 			k=$((k + 1))
 			ip netns exec client taskset -c 0 "$TSP_TOOLS/tsb_idle" connect "$VIP:$((8010 + port))" \
 				-n "$m" -c 32 --ready "cli$k.ready" > "cli$k.log" 2>&1 &
+			CLI_PIDS+=($!)
 			PORT_USED[$port]=$((used + m))
 			left=$((left - m))
 		fi
 		port=$((port + 1))
 	done
 	enough() { [ "$(active)" -ge $((base + n)) ]; }
-	w=$(((n - have) / 10 + 300))
-	[ $w -gt 1200 ] && w=1200
-	wait_until $w enough ||
-		log "only $(($(active) - base)) sessions active after $((($(now_ms) - t0) / 1000)) s: $(cat cli*.ready 2> /dev/null | tr '\n' ' ')"
-	t_setup=$((($(now_ms) - t0) / 1000))
+	if ! wait_until "$SCALE_SETUP_MAX" enough; then
+		# time is up: no new connection (the clients stopped), let the
+		# handoffs under way finish, measure what there is
+		log "only $(($(active) - base)) sessions active after $((($(now_ms) - t0) / 1000)) s: stopping the clients"
+		kill -STOP "${CLI_PIDS[@]}" 2> /dev/null
+		t_setup=$((($(now_ms) - t0) / 1000))
+		a0=-1
+		while [ "$(active)" != "$a0" ]; do a0=$(active); tsp_sleep 3; done
+	else
+		t_setup=$((($(now_ms) - t0) / 1000))
+	fi
 	got=$(($(active) - base))
 	have=$n
 	log "$got idle spliced sessions, the last $((n - ${prev:-0})) set up in $t_setup s ($(cat cli*.ready 2> /dev/null | tr '\n' ' '))"
@@ -176,13 +185,13 @@ for n in $STEPS; do
 	percpu=$(awk -F'\t' '$1 == "Percpu" { print $2 }' slab.delta)
 	tcp=$(awk -F'\t' '$1 == "TCP" { print $2 }' slab.delta)
 	mm=$(median "${amid[@]}")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$got" "$t_setup" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$got" "$t_setup" \
 		"$(awk -v t="$total" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$(awk -v t="${sesscache:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$(awk -v t="${percpu:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$(awk -v t="${tcp:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$ma" "$mm" "$(awk -v a="$ma" -v b="$mm" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }')" \
-		"${alone[*]}" "${amid[*]}" "$avail" >> "$TSP_OUT/bench-scale.tsv"
+		"${alone[*]}" "${amid[*]}" "$avail" "$n" >> "$TSP_OUT/bench-scale.tsv"
 	# a step that fell short ends the ladder
 	[ "$got" -ge "$n" ] || { log "step $n: only $got sessions; no further step"; break; }
 done
