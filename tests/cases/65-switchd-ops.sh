@@ -5,7 +5,8 @@
 # not translate between families: those sessions fall back to pipes, noted
 # in the log), IPv6 on both legs (spliced in the kernel); a listener's max-conn;
 # the stats socket's commands; splice-after (relay 1 MiB in user space,
-# then hand off mid-stream, byte-exact); log file rotation on SIGHUP;
+# then hand off mid-stream, byte-exact: a keepalive tunnel listener, whose
+# response heads switchd does not look at); log file rotation on SIGHUP;
 # configuration errors with file:line; the module absent (auto: pipes;
 # kernel: refuses to start).
 # timeout: 600
@@ -125,8 +126,11 @@ global
     splice-after 1m
     log $PWD/late.log
 
+# keepalive tunnel: no look at the response head (which would hand a
+# 16 MiB response off before reading it): the bytes relayed decide
 listener web
     bind $VIP:8080
+    keepalive tunnel
     default-backend A
 
 backend A

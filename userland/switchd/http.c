@@ -565,6 +565,55 @@ size_t http_rewrite(const char *buf, const struct http_req *r, unsigned int how,
 	return o == (size_t)-1 ? 0 : o;
 }
 
+/* ---- response heads (auto mode's look ahead) ---------------------------- */
+
+int http_resp_length(const char *buf, size_t len, int head_req, uint64_t *total)
+{
+	size_t scan = 0, pos, end;
+	long hl = http_head_end(buf, len, &scan);
+	struct http_span l;
+	uint64_t cl = 0;
+	int status, seen = 0;
+
+	if (hl == 0)
+		return RESP_MORE;
+	if (hl < 0)
+		return RESP_UNKNOWN;
+	end = (size_t)hl;
+	if (end < 13 || memcmp(buf, "HTTP/1.", 7) || buf[8] != ' ' ||
+	    buf[9] < '1' || buf[9] > '5' || buf[10] < '0' || buf[10] > '9' ||
+	    buf[11] < '0' || buf[11] > '9')
+		return RESP_UNKNOWN;
+	status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
+	if (status < 200)
+		return RESP_UNKNOWN;	/* interim: the final response follows */
+	pos = 0;
+	if (!next_line(buf, &pos, end, &l))	/* the status line */
+		return RESP_UNKNOWN;
+	while (next_line(buf, &pos, end, &l) && l.len) {
+		const char *h = buf + l.off, *c = memchr(h, ':', l.len);
+		size_t nl, vl;
+
+		if (!c)
+			return RESP_UNKNOWN;
+		nl = (size_t)(c - h);
+		vl = l.len - nl - 1;
+		if (mem_ieq(h, nl, "transfer-encoding"))
+			return RESP_UNKNOWN;
+		if (mem_ieq(h, nl, "content-length") &&
+		    parse_cl(c + 1, vl, &cl, &seen) < 0)
+			return RESP_UNKNOWN;
+	}
+	if (head_req || status == 204 || status == 304) {
+		*total = end;
+		return RESP_LEN;
+	}
+	if (!seen)
+		return RESP_UNKNOWN;	/* delimited by the close */
+	*total = end + cl;
+	return RESP_LEN;
+}
+
 /* ---- chunked request bodies -------------------------------------------- */
 
 enum {

@@ -112,6 +112,19 @@ struct http_chunked {
 long http_chunked_scan(struct http_chunked *c, const char *buf, size_t len);
 int http_chunked_done(const struct http_chunked *c);
 
+/*
+ * http_resp_length - the length of a response from its head, which
+ * buf[0..len) holds at its start (the rest need not be there), for
+ * switchd's auto mode to know a long response before reading it.
+ * Returns RESP_MORE if the head is not complete in buf, RESP_LEN with
+ * *total = head + body length (a body of Content-Length bytes; none for
+ * a HEAD request, 204 or 304), or RESP_UNKNOWN (not a status line, an
+ * interim 1xx response, Transfer-Encoding, no or an unclear
+ * Content-Length: the body's end is not known from the head).
+ */
+enum { RESP_MORE, RESP_LEN, RESP_UNKNOWN };
+int http_resp_length(const char *buf, size_t len, int head_req, uint64_t *total);
+
 /* Reason phrase of a status code. */
 const char *http_reason(int status);
 

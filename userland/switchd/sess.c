@@ -9,9 +9,11 @@
  * holds no byte of its own in either direction: right after the request
  * head (and the body bytes that came with it) has been written to the
  * server and before anything was read from the server (kernel mode), or,
- * once one direction relayed splice-after bytes in user space (auto mode:
- * 256 KiB by default, so that short exchanges never pay for the handoff),
- * at a moment when both user-space relays are empty.  The
+ * with splice-after (auto mode: 256 KiB by default, so that short
+ * exchanges never pay for the handoff), when the response head (peeked,
+ * not read) gives a length of at least that much, or else once one
+ * direction relayed that much in user space, at a moment when both
+ * user-space relays are empty.  The
  * splice is then "drained" (TCP_SPLICE_F_DRAINED): the kernel moves what
  * still sits in the sockets' queues, and switchd closes both descriptors
  * at once.  Never the legacy protocol, never a byte in two places.
@@ -507,6 +509,7 @@ static void got_head(struct sess *s, size_t hl)
 	    !((s->req.flags & HR_UPGRADE) && (s->req.flags & HR_CONN_UPGRADE))) {
 		/* one request per connection: forward its body, nothing more */
 		s->d[0].limit = true;
+		s->head_req = span_ieq(s->buf, s->req.method, "HEAD");
 		if (s->req.flags & HR_CHUNKED) {
 			long r = http_chunked_scan(&s->ck, s->buf + hl, extra);
 
@@ -835,6 +838,8 @@ static void start_relay(struct sess *s)
 	s->d[0].copy = s->d[1].copy = m == SPLICE_COPY;
 	if (s->d[0].chunked)
 		s->d[0].copy = true;	/* the framing must be read */
+	/* one response to come, whose head may tell its length */
+	s->peek = s->want_kernel && s->after > 0 && s->d[0].limit;
 	s->state = ST_RELAY;
 	s->last_io = W.now;
 	if (s->want_kernel && s->after == 0) {
@@ -877,6 +882,37 @@ static long discard(struct sess *s, struct dir *d, size_t budget)
 static bool body_sent(const struct dir *d)
 {
 	return d->limit && !d->chunked && !d->left;
+}
+
+/*
+ * splice-after, decided from the response head before a byte of it is
+ * read (MSG_PEEK): a Content-Length response of at least splice-after
+ * bytes goes to the kernel at once, while the server's socket holds
+ * little (a handoff in mid-stream finds the receive queue full, up to
+ * the window, and the module must copy all of it); a shorter one stays
+ * in user space.  A response whose length the head does not tell
+ * (chunked, until the close, 1xx) leaves it to the bytes relayed.
+ */
+static void peek_response(struct sess *s)
+{
+	char buf[4096];
+	uint64_t total;
+	ssize_t n;
+	int r;
+
+	n = recv(s->sev.fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;		/* nothing yet: the next event */
+	r = n > 0 ? http_resp_length(buf, (size_t)n, s->head_req, &total) : RESP_UNKNOWN;
+	if (r == RESP_MORE && (size_t)n < sizeof(buf))
+		return;		/* the rest of the head is coming */
+	s->peek = false;
+	if (r != RESP_LEN)
+		return;
+	if ((int64_t)total >= s->after)
+		s->draining = true;	/* to the kernel before reading it */
+	else
+		s->want_kernel = 0;	/* short: user space to the end */
 }
 
 /* One direction through a pipe.  Returns bytes moved, or -errno. */
@@ -1022,12 +1058,16 @@ static void relay_step(struct sess *s)
 {
 	long total = 0;
 
+	if (s->peek && (!s->want_kernel || s->draining))
+		s->peek = false;
+	if (s->peek)
+		peek_response(s);
 	for (int i = 0; i < 2; i++) {
 		struct dir *d = &s->d[i];
 		long r;
 
-		if (d->shut)
-			continue;
+		if (d->shut || (i == 1 && s->peek))
+			continue;	/* (the response waits for peek_response) */
 		if (!d->copy) {
 			r = pump_pipe(s, d, RUN_BUDGET);
 			if (r == PUMP_NOPIPE || (r == -EINVAL && !d->inpipe)) {

@@ -244,6 +244,9 @@ struct sess {
 				 * relayed that many bytes in user space */
 	bool draining;		/* splice-after reached: no more reads, empty
 				 * the relays, then hand off */
+	bool peek;		/* auto: look at the response head (not read
+				 * yet) for its length before relaying it */
+	bool head_req;		/* a HEAD request: no response body */
 	struct dir d[2];	/* 0: client -> server, 1: server -> client */
 	struct http_chunked ck;	/* a chunked request body's framing */
 	uint64_t dropped;	/* client bytes after the request, not forwarded */

@@ -241,8 +241,44 @@ static void chunked_bodies(void)
 	}
 }
 
+static void responses(void)
+{
+	static const struct { const char *s; int head; int want; uint64_t total; } t[] = {
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nxx", 0, RESP_LEN, 41 + 1000 },
+		{ "HTTP/1.1 200 OK\r\ncontent-length:  5, 5 \r\nX: y\r\n\r\n", 0, RESP_LEN, 49 + 5 },
+		{ "HTTP/1.0 200 OK\nContent-Length: 7\n\n", 0, RESP_LEN, 35 + 7 },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", 1, RESP_LEN, 41 },
+		{ "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n", 0, RESP_LEN, 48 },
+		{ "HTTP/1.1 204 No Content\r\n\r\n", 0, RESP_LEN, 27 },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 10", 0, RESP_MORE, 0 },
+		{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 0, RESP_UNKNOWN, 0 },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 0, RESP_UNKNOWN, 0 },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", 0, RESP_UNKNOWN, 0 },
+		{ "HTTP/1.1 200 OK\r\nServer: a\r\n\r\n", 0, RESP_UNKNOWN, 0 },	/* until the close */
+		{ "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", 0, RESP_UNKNOWN, 0 },
+		{ "HTTP/1.1 101 Switching Protocols\r\n\r\n", 0, RESP_UNKNOWN, 0 },
+		{ "SSH-2.0-OpenSSH\r\n\r\n", 0, RESP_UNKNOWN, 0 },
+		{ "HTTP/1.1 200 OK\r\nBad line\r\n\r\n", 0, RESP_UNKNOWN, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint64_t total = 0;
+		size_t n = strlen(t[i].s);
+		char *b = malloc(n);
+		int r;
+
+		memcpy(b, t[i].s, n);
+		r = http_resp_length(b, n, t[i].head, &total);
+		free(b);
+		CHECK(r == t[i].want && (r != RESP_LEN || total == t[i].total),
+		      "response #%zu: %d total %llu, expected %d total %llu", i, r,
+		      (unsigned long long)total, t[i].want, (unsigned long long)t[i].total);
+	}
+}
+
 int main(void)
 {
+	responses();
 	head_end();
 	parsing();
 	rewriting();
