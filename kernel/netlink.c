@@ -377,26 +377,26 @@ static int tsp_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct tsp_net *tn = tsp_pernet(net);
 	struct tsp_nl_filter f;
 	struct tsp_session *s;
-	long idx = 0, skip = cb->args[0];
-	int err;
+	/* Resume after the last id sent, not after a count of entries: a
+	 * session that ended between two rounds must not make the dump skip
+	 * a live one (ids grow along the list, tsp_session_insert).
+	 */
+	u64 last = cb->args[0];
 
 	tsp_nl_parse_filter(tsp_dumpit_attrs(ginfo), &f);
 	rcu_read_lock();
 	list_for_each_entry_rcu(s, &tn->list, list) {
-		if (!tsp_nl_match(s, &f) || !tsp_nl_visible(cb->skb, net, s))
+		if (s->id <= last || !tsp_nl_match(s, &f) ||
+		    !tsp_nl_visible(cb->skb, net, s))
 			continue;
-		if (idx++ < skip)
-			continue;
-		err = tsp_nl_fill(skb, s, NETLINK_CB(cb->skb).portid,
-				  cb->nlh->nlmsg_seq, NLM_F_MULTI,
-				  TCP_SPLICE_CMD_GET);
-		if (err) {
-			idx--;
+		if (tsp_nl_fill(skb, s, NETLINK_CB(cb->skb).portid,
+				cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				TCP_SPLICE_CMD_GET))
 			break;
-		}
+		last = s->id;
 	}
 	rcu_read_unlock();
-	cb->args[0] = idx;
+	cb->args[0] = last;
 	/* A full message ends this round; an empty one ends the dump. */
 	return skb->len;
 }

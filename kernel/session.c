@@ -119,7 +119,6 @@ struct tsp_session *tsp_session_alloc(struct tsp_net *tn)
 		s->node[i].side = i;
 	}
 	s->tn = tn;
-	s->id = atomic64_inc_return(&tsp_next_id);
 	refcount_set(&s->ref, 1);
 	spin_lock_init(&s->lock);
 	INIT_LIST_HEAD(&s->list);
@@ -157,7 +156,11 @@ int tsp_session_insert(struct tsp_session *s)
 	}
 	refcount_inc(&s->ref);		/* the table's reference */
 	atomic_inc(&tn->count);
+	/* Ids grow along tn->list (given as the session is appended, under
+	 * the list lock): a netlink dump resumes after the last id it sent.
+	 */
 	spin_lock_bh(&tn->list_lock);
+	s->id = atomic64_inc_return(&tsp_next_id);
 	list_add_tail_rcu(&s->list, &tn->list);
 	spin_unlock_bh(&tn->list_lock);
 	tsp_stat_inc(tn, TCP_SPLICE_STAT_SESSIONS_CREATED);

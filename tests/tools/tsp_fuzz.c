@@ -1193,6 +1193,23 @@ static void check_sessions(int ns, const char *when)
 			continue;
 		if (sess[si].st == S_LIVE && !seen[si]) {
 			const struct obj *a = &objs[sess[si].o[0]], *b = &objs[sess[si].o[1]];
+			struct nlres r2;
+			int again = 0;
+
+			/* diagnosis: a transient miss of the dump, or gone? */
+			seq = ++nl_seq;
+			nlb_init(&q, (uint16_t)famid[ns], TCP_SPLICE_CMD_GET, NLM_F_DUMP, seq);
+			nlb_end(&q);
+			nl_xchg(nl[ns], q.b, q.len, seq, &r2);
+			for (int k = 0; k < r2.nids; k++)
+				again |= r2.ids[k] == sess[si].id;
+			fprintf(stderr, "diag: first dump answered=%d err=%d msgs=%d ids=%d (first %llu last %llu); "
+				"a second dump: msgs=%d ids=%d, session %llu %s\n",
+				r.answered, r.err, r.nmsg, r.nids,
+				r.nids ? (unsigned long long)r.ids[0] : 0ULL,
+				r.nids ? (unsigned long long)r.ids[r.nids - 1] : 0ULL,
+				r2.nmsg, r2.nids, (unsigned long long)sess[si].id,
+				again ? "listed again" : "still missing");
 
 			FAILF("%s: session %llu vanished (nobody ended it): made at #%llu %s, "
 			      "fds %d (%s, state %d, peer %s state %d) and %d (%s, state %d, "
