@@ -192,6 +192,7 @@ static uint64_t cookie[2];
 
 /* Statistics. */
 static uint64_t n_ioctl, n_nl, n_ok, n_refused, n_noreply_ok, n_checks, n_gens;
+static uint64_t n_overflow;	/* checks cut short: dump beyond NLRES_IDS */
 static uint64_t n_flushed, n_ops, n_weak_left;
 static uint64_t errcount[160];
 static uint64_t reached_known, reached_unknown;	/* refusals counted by the kernel */
@@ -492,6 +493,7 @@ static int helper_get(char op, int *fds, int max)
 
 static uint32_t nl_seq = 1000;
 
+#define NLRES_IDS 2048
 struct nlres {
 	int answered;		/* a terminal message (error/ack or DONE) came */
 	int err;		/* its errno (0: ack/done) */
@@ -499,9 +501,10 @@ struct nlres {
 	char extack[128];
 	/* sessions seen in data messages */
 	int nids;
-	uint64_t ids[512];
-	uint32_t uids[512];
-	uint16_t ports[512][4];
+	int overflow;		/* sessions beyond NLRES_IDS, not recorded */
+	uint64_t ids[NLRES_IDS];
+	uint32_t uids[NLRES_IDS];
+	uint16_t ports[NLRES_IDS][4];
 	int active;		/* SESSIONS_ACTIVE of a STATS reply, -1 */
 	uint64_t refused;	/* splice_refused of a STATS reply */
 	uint64_t sid;		/* SESSION_ID of a SPLICE reply */
@@ -560,11 +563,13 @@ static void parse_attrs(const unsigned char *p, int len, struct nlres *r)
 	}
 	if (have_id) {
 		r->sid = id;
-		if (uid != UINT32_MAX && r->nids < 512) {
+		if (uid != UINT32_MAX && r->nids < NLRES_IDS) {
 			r->ids[r->nids] = id;
 			r->uids[r->nids] = uid;
 			memcpy(r->ports[r->nids], pt, sizeof(pt));
 			r->nids++;
+		} else if (uid != UINT32_MAX) {
+			r->overflow++;
 		}
 	}
 }
@@ -1187,6 +1192,14 @@ static void check_sessions(int ns, const char *when)
 		if (sess[si].st == S_GONE)
 			FAILF("%s: session %llu still listed after it was flushed", when,
 			      (unsigned long long)r.ids[k]);
+	}
+	/* A dump of more sessions than recorded: the missing ones are not
+	 * known to be gone (the soak's nobody chunks once listed over 512
+	 * sessions, and the newest looked vanished).
+	 */
+	if (r.overflow) {
+		n_overflow++;
+		return;
 	}
 	for (int si = 0; si < nsess; si++) {
 		if (sess[si].ns != ns)
@@ -2678,13 +2691,13 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("fuzz requests=%llu ioctl=%llu netlink=%llu pool_ops=%llu generations=%llu "
-	       "spliced=%llu refused=%llu flushed=%llu checks=%llu noreply_ok=%llu "
-	       "weak_left=%llu violations=%ld seed=%llu uid=%d secs=%lld errnos:",
+	       "spliced=%llu refused=%llu flushed=%llu checks=%llu checks_partial=%llu "
+	       "noreply_ok=%llu weak_left=%llu violations=%ld seed=%llu uid=%d secs=%lld errnos:",
 	       (unsigned long long)opt_count, (unsigned long long)n_ioctl,
 	       (unsigned long long)n_nl, (unsigned long long)n_ops, (unsigned long long)n_gens,
 	       (unsigned long long)n_ok, (unsigned long long)n_refused,
 	       (unsigned long long)n_flushed, (unsigned long long)n_checks,
-	       (unsigned long long)n_noreply_ok, (unsigned long long)n_weak_left, nfails,
+	       (unsigned long long)n_overflow, (unsigned long long)n_noreply_ok, (unsigned long long)n_weak_left, nfails,
 	       (unsigned long long)opt_seed, myuid,
 	       (long long)((tsp_now_ms() - t0) / 1000));
 	for (int k = 0; k < 160; k++)
