@@ -109,7 +109,9 @@ reloads_multi() {
 }
 under_load 1500 reloads_multi
 [ "$(grep -c 'master: reloaded' "$SWD_LOG")" = 3 ] || fail "master reloads: $(grep reload "$SWD_LOG")"
-swd show info | grep -c '^pid:' | grep -qx 2 || fail "not two workers answering"
+# (the last reload's new workers may still be starting when the load ends)
+two_workers() { [ "$(swd show info | grep -c '^pid:')" = 2 ]; }
+wait_until 10 two_workers || fail "not two workers answering: $(swd show info)"
 # old workers are gone once idle
 old_gone() { [ "$(grep -c 'stopped (' "$SWD_LOG")" -ge 6 ]; }
 wait_until 20 old_gone ||
