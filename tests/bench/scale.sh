@@ -117,8 +117,14 @@ dl() {
 
 alone=() amid=()
 declare -a PORT_USED=() CLI_PIDS=()
+task_snap ta
 for r in $(seq 1 "$ROUNDS"); do alone+=("$(dl alone$r)"); done
+task_snap tb
 log "alone: ${alone[*]} Mbit/s"
+{
+	echo "# tasks with the most CPU (ticks) during the downloads alone"
+	task_top ta tb
+} | tee "$TSP_OUT/bench-scale-tasks.txt"
 # the kernel sessions of these downloads end (TIME_WAIT shortened to 1 s)
 none_active() { [ "$(active)" -le 0 ]; }
 wait_until 30 none_active || log "sessions still active: $(active)"
@@ -170,8 +176,16 @@ for n in $STEPS; do
 	slab_snap slab1
 	avail=$(awk '$1 == "MemAvailable:" { printf "%d", $2 / 1024 }' /proc/meminfo)
 	amid=()
+	task_snap ta
+	px0=$(proc_cpu_ticks $SWPID)
+	t1=$(now_ms)
 	for r in $(seq 1 "$ROUNDS"); do amid+=("$(dl "amid$n-$r")"); done
-	log "amid $got sessions: ${amid[*]} Mbit/s; MemAvailable $avail MiB"
+	task_snap tb
+	log "amid $got sessions: ${amid[*]} Mbit/s; MemAvailable $avail MiB; switchd used $(($(proc_cpu_ticks $SWPID) - px0)) ticks in $((($(now_ms) - t1) / 1000)) s"
+	{
+		echo "# $got sessions: tasks with the most CPU (ticks) during the downloads amid them"
+		task_top ta tb
+	} | tee -a "$TSP_OUT/bench-scale-tasks.txt"
 
 	# memory per session (from before the first step)
 	awk -v n="$got" 'FNR == NR { a[$1] = $2; next } { d = $2 - a[$1]; if (d != 0) printf "%s\t%d\t%.1f\n", $1, d, d / n }' \
