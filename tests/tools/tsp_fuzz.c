@@ -265,6 +265,25 @@ static int add_obj(int fd, int kind, int ns)
 	return nobj++;
 }
 
+/*
+ * Make sure pool object @oi knows its ports: a socket added while its
+ * connect was still in progress had no peer yet (getpeername failed, port
+ * 0).  Returns 1 when both are known.
+ */
+static int obj_ports(int oi)
+{
+	struct obj *o = &objs[oi];
+	struct sockaddr_storage a;
+	socklen_t l = sizeof(a);
+
+	if (!o->lport && getsockname(o->fd, (void *)&a, &l) == 0)
+		o->lport = ntohs(((struct sockaddr_in *)&a)->sin_port);
+	l = sizeof(a);
+	if (!o->pport && getpeername(o->fd, (void *)&a, &l) == 0)
+		o->pport = ntohs(((struct sockaddr_in *)&a)->sin_port);
+	return o->lport && o->pport;
+}
+
 static void lo_up(void)
 {
 	struct ifreq ifr;
@@ -1056,7 +1075,7 @@ static void splice_done(uint64_t id, int fc, int fs, int ns, const char *how)
 		if (fc < 0) {
 			oi[0] = obj_by_ports(r.ports[0][1], r.ports[0][0], seqns);
 			oi[1] = obj_by_ports(r.ports[0][2], r.ports[0][3], seqns);
-		} else if (oi[0] >= 0 && oi[1] >= 0 &&
+		} else if (oi[0] >= 0 && oi[1] >= 0 && obj_ports(oi[0]) && obj_ports(oi[1]) &&
 			   (objs[oi[0]].pport != r.ports[0][0] || objs[oi[0]].lport != r.ports[0][1] ||
 			    objs[oi[1]].lport != r.ports[0][2] || objs[oi[1]].pport != r.ports[0][3])) {
 			FAILF("%s: session %llu joins ports %u-%u / %u-%u, asked for %u-%u / %u-%u",
