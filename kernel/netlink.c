@@ -370,22 +370,33 @@ static int tsp_nl_get(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+/*
+ * A dump goes on where the last round stopped: cb->args[1] holds a
+ * reference to the last session sent, and the walk continues after it if
+ * it is still listed (not TSP_F_DEAD: it is then in the list during this
+ * RCU section, so its next pointer leads on).  Else the walk starts again
+ * at the head and skips every id up to the last one sent (cb->args[0]):
+ * ids grow along the list (tsp_session_insert).  Either way a session
+ * ending between two rounds never makes the dump skip a live one, and a
+ * round costs what it sends, not the length of the list before it.
+ */
 static int tsp_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	const struct genl_dumpit_info *ginfo = genl_dumpit_info(cb);
 	struct net *net = sock_net(skb->sk);
 	struct tsp_net *tn = tsp_pernet(net);
+	struct tsp_session *cur = (struct tsp_session *)cb->args[1];
+	struct tsp_session *s, *sent = NULL;
 	struct tsp_nl_filter f;
-	struct tsp_session *s;
-	/* Resume after the last id sent, not after a count of entries: a
-	 * session that ended between two rounds must not make the dump skip
-	 * a live one (ids grow along the list, tsp_session_insert).
-	 */
 	u64 last = cb->args[0];
 
 	tsp_nl_parse_filter(tsp_dumpit_attrs(ginfo), &f);
 	rcu_read_lock();
-	list_for_each_entry_rcu(s, &tn->list, list) {
+	if (cur && !tsp_dead(cur))
+		s = cur;
+	else
+		s = list_entry(&tn->list, struct tsp_session, list);
+	list_for_each_entry_continue_rcu(s, &tn->list, list) {
 		if (s->id <= last || !tsp_nl_match(s, &f) ||
 		    !tsp_nl_visible(cb->skb, net, s))
 			continue;
@@ -394,11 +405,29 @@ static int tsp_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
 				TCP_SPLICE_CMD_GET))
 			break;
 		last = s->id;
+		sent = s;
+	}
+	if (sent) {
+		if (!refcount_inc_not_zero(&sent->ref))
+			sent = NULL;	/* ending: the next round walks by id */
+		if (cur)
+			tsp_session_put(cur);
+		cb->args[1] = (long)sent;
 	}
 	rcu_read_unlock();
 	cb->args[0] = last;
 	/* A full message ends this round; an empty one ends the dump. */
 	return skb->len;
+}
+
+static int tsp_nl_dump_done(struct netlink_callback *cb)
+{
+	struct tsp_session *cur = (struct tsp_session *)cb->args[1];
+
+	if (cur)
+		tsp_session_put(cur);
+	cb->args[1] = 0;
+	return 0;
 }
 
 struct tsp_nl_flush_arg {
@@ -462,15 +491,20 @@ err:
 	return -EMSGSIZE;
 }
 
-static const struct genl_small_ops tsp_nl_ops[] = {
-	{
-		.cmd	= TCP_SPLICE_CMD_SPLICE,
-		.doit	= tsp_nl_splice,
-	},
+/* GET needs .done (the dump's reference), which small ops lack. */
+static const struct genl_ops tsp_nl_full_ops[] = {
 	{
 		.cmd	= TCP_SPLICE_CMD_GET,
 		.doit	= tsp_nl_get,
 		.dumpit	= tsp_nl_dump,
+		.done	= tsp_nl_dump_done,
+	},
+};
+
+static const struct genl_small_ops tsp_nl_ops[] = {
+	{
+		.cmd	= TCP_SPLICE_CMD_SPLICE,
+		.doit	= tsp_nl_splice,
 	},
 	{
 		.cmd	= TCP_SPLICE_CMD_FLUSH,
@@ -490,6 +524,8 @@ static struct genl_family tsp_genl_family __ro_after_init = {
 	.policy		= tsp_nl_policy,
 	.netnsok	= true,
 	.module		= THIS_MODULE,
+	.ops		= tsp_nl_full_ops,
+	.n_ops		= ARRAY_SIZE(tsp_nl_full_ops),
 	.small_ops	= tsp_nl_ops,
 	.n_small_ops	= ARRAY_SIZE(tsp_nl_ops),
 	/* The core checks every command's header: reserved 0, no flags
