@@ -84,9 +84,9 @@ def hostile(raw, src, dst, sport, dport, seq, ack):
     print("sent tiny expect none")
 
 
-def after_fin(sn, src, dst, dport):
-    """Wait for SRC's FIN to DST:DPORT, then send 100 bytes beyond it."""
-    sn.settimeout(60)
+def sniff(sn, src, dst, dport, want):
+    """The first outgoing TCP segment SRC -> DST:DPORT that want(flags,
+    payload length) accepts: (sport, seq, ack, payload length)."""
     while True:
         pkt, addr = sn.recvfrom(65535)
         if addr[2] != socket.PACKET_OUTGOING or pkt[12:14] != b"\x08\x00":
@@ -98,9 +98,16 @@ def after_fin(sn, src, dst, dport):
            socket.inet_ntoa(ip[16:20]) != dst:
             continue
         sport, dp, seq, ack, off, fl = struct.unpack("!HHIIBB", ip[ihl:ihl + 14])
-        if dp == dport and fl & 0x01:
-            break
-    fin = (seq + tot - ihl - (off >> 4) * 4) & 0xFFFFFFFF
+        plen = tot - ihl - (off >> 4) * 4
+        if dp == dport and want(fl, plen):
+            return sport, seq, ack, plen
+
+
+def after_fin(sn, src, dst, dport):
+    """Wait for SRC's FIN to DST:DPORT, then send 100 bytes beyond it."""
+    sn.settimeout(60)
+    sport, seq, ack, plen = sniff(sn, src, dst, dport, lambda fl, n: fl & 0x01)
+    fin = (seq + plen) & 0xFFFFFFFF
     print("seen FIN sport=%d seq=%u ack=%u" % (sport, fin, ack))
     time.sleep(0.5)
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
@@ -117,20 +124,7 @@ def main():
         after_fin(sn, src, dst, dport)
         return
     sn.settimeout(10)
-    while True:
-        pkt, addr = sn.recvfrom(65535)
-        if addr[2] != socket.PACKET_OUTGOING or pkt[12:14] != b"\x08\x00":
-            continue
-        ip = pkt[14:]
-        ihl = (ip[0] & 15) * 4
-        tot = struct.unpack("!H", ip[2:4])[0]
-        if ip[9] != 6 or socket.inet_ntoa(ip[12:16]) != src or \
-           socket.inet_ntoa(ip[16:20]) != dst:
-            continue
-        sport, dp, seq, ack, off = struct.unpack("!HHIIB", ip[ihl:ihl + 13])
-        if dp != dport or tot - ihl - (off >> 4) * 4 <= 0:
-            continue
-        break
+    sport, seq, ack, _ = sniff(sn, src, dst, dport, lambda fl, n: n > 0)
     print("seen sport=%d seq=%u ack=%u" % (sport, seq, ack))
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     far = segment(src, dst, sport, dport, seq + (1 << 30), ack, b"X" * 100)
