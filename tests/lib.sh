@@ -321,11 +321,11 @@ proc_state() {
 }
 
 # bg_pid_wait PID TIMEOUT_S: wait for background child PID for at most
-# TIMEOUT_S seconds; return its exit status, or kill it and return 124 on
-# timeout.
+# TIMEOUT_S seconds (scaled by TSP_TMO_MULT, as in wait_until); return its
+# exit status, or kill it and return 124 on timeout.
 bg_pid_wait() {
 	local pid=$1 end st
-	end=$(($(now_ms) + $2 * 1000))
+	end=$(($(now_ms) + $2 * 1000 * ${TSP_TMO_MULT:-1}))
 	while :; do
 		st=$(proc_state "$pid")
 		if [ -z "$st" ] || [ "$st" = Z ]; then

@@ -41,7 +41,7 @@ for mode in drained legacy; do
 	done
 done
 
-XFER_TIMEOUT=300
+XFER_TIMEOUT=$((300 * ${TSP_TMO_MULT:-1}))
 run drained 100M c2s
 run legacy 100M s2c
 run drained 100M both

@@ -17,7 +17,7 @@ topo_up
 mod_load
 in_ns proxy sh -c 'echo 1 > /proc/sys/net/tcp_splice/timeout_timewait &&
 	echo 1 > /proc/sys/net/tcp_splice/timeout_close' || fail "cannot set the timeouts"
-XFER_TIMEOUT=300
+XFER_TIMEOUT=$((300 * ${TSP_TMO_MULT:-1}))
 
 # quiet TAG MODE PRE_S: 100 MiB server -> client (and 1 MiB back) through a
 # proxy that keeps its fds (--keep) and stays alive (--stay).

@@ -14,7 +14,7 @@
 need_ko
 need_userland
 topo_up
-XFER_TIMEOUT=40
+XFER_TIMEOUT=$((40 * ${TSP_TMO_MULT:-1}))
 
 # peer_failed TAG FILE WHO: the peer ended on a reset or an error, not on
 # its timeout, and what it received so far was exact.

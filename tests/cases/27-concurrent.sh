@@ -10,7 +10,7 @@ need_ko
 topo_up
 mod_load
 N=200
-XFER_TIMEOUT=400
+XFER_TIMEOUT=$((400 * ${TSP_TMO_MULT:-1}))
 
 for mode in drained legacy; do
 	t=$mode-$N

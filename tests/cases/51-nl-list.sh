@@ -13,7 +13,7 @@
 . "$TSP_ROOT/tests/cases/_nl.bash"
 
 need_ko
-XFER_TIMEOUT=240	# dozens of tcpspliceadm runs while the sessions idle
+XFER_TIMEOUT=$((240 * ${TSP_TMO_MULT:-1}))	# dozens of tcpspliceadm runs while the sessions idle
 need_userland
 need_cmd ss
 topo_up

@@ -13,7 +13,7 @@
 
 need_ko
 need_userland
-XFER_TIMEOUT=240
+XFER_TIMEOUT=$((240 * ${TSP_TMO_MULT:-1}))
 topo_up
 mod_load
 

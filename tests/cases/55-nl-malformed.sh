@@ -16,7 +16,7 @@
 
 need_ko
 need_userland
-XFER_TIMEOUT=600
+XFER_TIMEOUT=$((600 * ${TSP_TMO_MULT:-1}))
 topo_up
 mod_load
 
