@@ -9,8 +9,9 @@
 #   make test [KVER=..] [TESTS=glob]   host unit tests, then boot the test VM, run the suite
 #   make vm-shell [KVER=..] interactive test VM
 #   make check              checkpatch --strict + sparse, fail on any warning
-#   make test-debug [TESTS=glob]  the suite under a debug kernel (KASAN,
+#   make test-debug [TESTS=glob] [RESUME=last]  the suite under a debug kernel (KASAN,
 #                           lockdep, kmemleak...) built from linux-source-6.1
+#   make soak-debug         make soak under that debug kernel
 #   make clean / distclean
 #
 # KVER is the release of a Debian kernel package (default: the one that
@@ -183,6 +184,8 @@ _demo: all
 # cached and resumable in $(BUILD)/cache/debug-kernel/), the module built
 # against it, every case's timeout times DEBUG_TMO_MULT, a kmemleak scan
 # after the last case.  Any splat or a leak through the module fails it.
+# RESUME=last (the newest debug run) or RESUME=build/vm-out/<run> continues
+# an interrupted run: the cases that passed there are not run again.
 DEBUG_KDIR     := $(CURDIR)/$(BUILD)/cache/debug-kernel/obj
 DEBUG_TMO_MULT ?= 4
 DEBUG_MEM      ?= 3G
@@ -197,7 +200,8 @@ debug-kernel:
 _test-debug: all
 	@tests/vm/run.sh --kver $(KVER) --kernel $(KDIR)/arch/x86/boot/bzImage --ko $(KO) --tests '$(TESTS)' \
 		--timeout $(DEBUG_TIMEOUT) --mem $(DEBUG_MEM) --tmo-mult $(DEBUG_TMO_MULT) --kmemleak \
-		--append 'rcupdate.rcu_cpu_stall_timeout=120'
+		--append 'rcupdate.rcu_cpu_stall_timeout=120' \
+		$(if $(RESUME),--resume $(if $(filter last,$(RESUME)),$$(ls -d $(BUILD)/vm-out/*-tspdebug-test-* | tail -n 1),$(RESUME)))
 
 # Stress: tests/stress/*.sh (long loops hunting races; not in CI).
 stress: deps
@@ -365,4 +369,19 @@ _soak: all
 		'$(SOAK_MINUTES)' '$(SOAK_SESSIONS)' '$(FUZZ_REQUESTS)' '$(FUZZ_CHUNK)' \
 		'$(if $(SOAK_SEED),SOAK_SEED=$(SOAK_SEED))' > $(BUILD)/soak.conf
 	@tests/vm/run.sh --kver $(KVER) --ko $(KO) --cases tests/soak --tests '$(TESTS)' \
-		--timeout $$(( $(SOAK_MINUTES) * 60 * 3 + $(FUZZ_REQUESTS) / 200 + 1800 ))
+		--timeout $$(( ($(SOAK_MINUTES) * 60 * 3 + $(FUZZ_REQUESTS) / 200 + 1800) * $(SOAK_TMO_MULT) )) \
+		$(SOAK_VM_ARGS)
+
+# The soak under the debug kernel of make test-debug (its checkers slow the
+# guest about tenfold: fewer fuzz requests by default; kmemleak scanned at
+# the end, any splat or leak through the module fails it).
+SOAK_TMO_MULT ?= 1
+.PHONY: soak-debug
+soak-debug: debug-kernel
+	@$(MAKE) --no-print-directory _soak KDIR=$(DEBUG_KDIR) \
+		KVER=$$(cat $(DEBUG_KDIR)/include/config/kernel.release) \
+		FUZZ_REQUESTS=$(if $(filter command line,$(origin FUZZ_REQUESTS)),$(FUZZ_REQUESTS),50000) \
+		SOAK_MINUTES=$(if $(filter command line,$(origin SOAK_MINUTES)),$(SOAK_MINUTES),3) \
+		SOAK_TMO_MULT=$(DEBUG_TMO_MULT) \
+		SOAK_VM_ARGS="--kernel $(DEBUG_KDIR)/arch/x86/boot/bzImage --mem $(DEBUG_MEM) \
+		--tmo-mult $(DEBUG_TMO_MULT) --kmemleak --append rcupdate.rcu_cpu_stall_timeout=120"

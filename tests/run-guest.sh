@@ -21,6 +21,8 @@
 # pseudo-case "kmemleak", on a leak whose backtrace runs through the module
 # (a tcp_splice frame, or an address no symbol covers: module code that is
 # unloaded by then); the other leaks are listed, not counted.
+# Resuming (tests/vm/run.sh --resume): the cases named in TSP_PASSED passed
+# in the run TSP_PASSED_IN and are reported as passed, not run again.
 set -u
 export LC_ALL=C
 : "${TSP_ROOT:?}" "${TSP_OUT:?}"
@@ -193,6 +195,11 @@ set -m
 for f in "${cases[@]}"; do
 	name=${f##*/}
 	name=${name%.sh}
+	if [[ " ${TSP_PASSED:-} " == *" $name "* ]]; then
+		echo "PASS $name (passed in ${TSP_PASSED_IN:-an earlier run})"
+		pass=$((pass + 1))
+		continue
+	fi
 	case_timeout "$f"
 	log=$TSP_OUT/$name.log
 	echo "tsp: case $name start" > /dev/kmsg

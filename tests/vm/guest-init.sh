@@ -23,6 +23,7 @@ export TSP_ROOT=$tsp_root TSP_OUT=$tsp_out
 # TSP_TIMEOUT, KVER, TSP_CASES, TSP_TMO_MULT and TSP_KMEMLEAK.
 . "$TSP_OUT/guest.env"
 export TSP_KO TSP_TOOLS TESTS TSP_TIMEOUT KVER TSP_CASES TSP_TMO_MULT TSP_KMEMLEAK
+export TSP_PASSED=${TSP_PASSED:-} TSP_PASSED_IN=${TSP_PASSED_IN:-}
 cd "$TSP_ROOT" || exit 1
 
 if [ "${tsp_mode:-test}" = shell ]; then

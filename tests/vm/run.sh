@@ -5,6 +5,7 @@
 #   tests/vm/run.sh [--shell] --kver KVER --ko KO [--tests GLOBS]
 #                   [--timeout SECS] [--mem SIZE] [--kernel IMAGE]
 #                   [--tmo-mult N] [--kmemleak] [--append ARGS]
+#                   [--resume RUNDIR]
 #
 # --kernel boots IMAGE (an ELF vmlinux with a PVH note, or a bzImage)
 # instead of /boot/vmlinuz-KVER; KVER is then its release, whose
@@ -12,7 +13,9 @@
 # multiplies every case's timeout (tests/run-guest.sh) and the helpers'
 # waits (tests/lib.sh), for slow kernels; --kmemleak makes the runner scan
 # for leaks at the end (tests/run-guest.sh); --append adds kernel
-# parameters.  make test-debug uses all four.
+# parameters.  make test-debug uses all four.  --resume RUNDIR continues
+# an interrupted run: the cases RUNDIR/runner.log lists as passed (there or
+# in the run it resumed) are reported as passed again, not run.
 #
 # Everything of a run lands in build/vm-out/<run>/ (console.log, runner.log,
 # per-case logs, dmesg.log); build/vm-out/latest points at the last one.
@@ -27,7 +30,7 @@ export LC_ALL=C
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 mode=test kver= ko= tests='*' cases=tests/cases tmo=${TSP_TIMEOUT:-1800} mem=${TSP_VM_MEM:-2G}
-image= tmo_mult=1 kmemleak=0 extra_append=
+image= tmo_mult=1 kmemleak=0 extra_append= resume=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--shell) mode=shell ;;
@@ -41,6 +44,7 @@ while [ $# -gt 0 ]; do
 	--tmo-mult) tmo_mult=$2; shift ;;
 	--kmemleak) kmemleak=1 ;;
 	--append) extra_append=$2; shift ;;
+	--resume) resume=$2; shift ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -103,6 +107,11 @@ ln -sfn "$run" "$outs/latest"
 	printf 'KVER=%q\n' "$kver"
 	printf 'TSP_TMO_MULT=%q\n' "$tmo_mult"
 	printf 'TSP_KMEMLEAK=%q\n' "$kmemleak"
+	if [ -n "$resume" ]; then
+		# "PASS name (12.3s)" or "PASS name (passed in RUN)"
+		printf 'TSP_PASSED=%q\n' "$(sed -nE 's/^PASS ([^ ]+) .*/\1/p' "$resume/runner.log" | tr '\n' ' ')"
+		printf 'TSP_PASSED_IN=%q\n' "${resume##*/}"
+	fi
 } > "$out/guest.env"
 : > "$out/runner.log"
 
