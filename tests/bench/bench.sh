@@ -26,7 +26,7 @@
 # bench-short.tsv, bench-meta.txt; tests/bench/report.bash turns them into
 # tables and plots on the host.
 # QUICK=1 (make bench QUICK=1): 32 MiB (16 MiB under loss), 1 round of
-# each, 2 s per short run.
+# each, 2 s per short run, short responses of 1 KiB and 1 MiB only.
 # timeout: 2400
 . "$TSP_ROOT/tests/lib.sh"
 . "$TSP_ROOT/tests/bench/_bench.bash"

@@ -7,7 +7,16 @@
 #     divided by N; the caches that grew are listed (the proxy's two TCP
 #     sockets per session, which the module keeps, are part of the cost);
 #   - the throughput of one bulk download through switchd-kernel alone and
-#     amid the N sessions (the module's lookup must stay flat).
+#     amid the N sessions (the module's lookup must stay flat), with CPU1's
+#     (the middle box's) busy ticks per GiB of it, and the same download
+#     routed (no proxy, the module's hook still sees every packet) as the
+#     control: what the endpoints' own TCP stacks lose amid 4 N sockets is
+#     not the module's lookup.  Rounds interleave the two.
+# Every namespace gets a TCP socket hash of its own sized for its sockets
+# (tcp_child_ehash_entries, 2^k >= 2 N: the proxy's namespace holds the
+# 2 N sockets the module keeps), as an operator would size the host's for
+# that many connections; otherwise all 4 N sockets share the boot-time
+# global table and the endpoints' every lookup walks long chains.
 # The same CPU split as bench.sh (endpoints CPU0, middle box CPU1).
 # SCALE_SESSIONS (a list, measured in turn, the sessions of one step kept
 # for the next): full 10000 100000; QUICK=1: 1000.  One address pair has
@@ -37,6 +46,18 @@ for n in $STEPS; do [ "$n" -gt "$NMAX" ] && NMAX=$n; done
 NPORTS=$(((NMAX + PER_PORT - 1) / PER_PORT))
 ROUNDS=$BULK_ROUNDS
 taskset -pc 0 $$ > /dev/null || fail "taskset"
+EHASH=${SCALE_EHASH:-}
+if [ -z "$EHASH" ]; then
+	EHASH=1024
+	while [ $EHASH -lt $((2 * NMAX)) ]; do EHASH=$((EHASH * 2)); done
+fi
+if [ -w /proc/sys/net/ipv4/tcp_child_ehash_entries ]; then
+	echo "$EHASH" > /proc/sys/net/ipv4/tcp_child_ehash_entries || fail "tcp_child_ehash_entries"
+	log "per-namespace TCP ehash: $EHASH buckets"
+else
+	EHASH=global
+	log "no tcp_child_ehash_entries (kernel < 6.1): the global TCP ehash for all"
+fi
 topo_up
 mod_load
 bench_rps
@@ -108,19 +129,40 @@ slab_snap() {
 	return 0
 }
 
-# dl TAG: one download through switchd-kernel; prints Mbit/s
+# dl kernel|routed TAG: one download through switchd-kernel (or routed);
+# sets MBPS (Mbit/s) and C1GIB (CPU1's busy seconds per GiB received).
 dl() {
-	in_ns client taskset -c 0 timeout 300 iperf3 -c "$VIP" -p 8005 -n "$BULK_SIZE" -R \
-		--connect-timeout 5000 -J > "dl-$1.json" 2> /dev/null || { echo NA; return 1; }
-	jq -r '.end.sum_received.bits_per_second / 1e5 | round / 10' "dl-$1.json"
+	local addr=$VIP port=8005 b
+	[ "$1" = routed ] && addr=$SRV port=5201
+	MBPS=NA C1GIB=NA
+	snap_begin
+	in_ns client taskset -c 0 timeout 300 iperf3 -c "$addr" -p $port -n "$BULK_SIZE" -R \
+		--connect-timeout 5000 -J > "dl-$1-$2.json" 2> /dev/null || return 1
+	snap_end
+	read -r MBPS b < <(jq -r '.end.sum_received | "\(.bits_per_second / 1e5 | round / 10) \(.bytes)"' "dl-$1-$2.json")
+	C1GIB=$(awk -v t="$D_c1" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", t / 100 / (b / 1073741824); else print "NA" }')
 }
 
-alone=() amid=()
+# rounds TAG: ROUNDS interleaved downloads, kernel then routed; sets the
+# arrays k_mb, k_c1, r_mb, r_c1.
+rounds() {
+	local r
+	k_mb=() k_c1=() r_mb=() r_c1=()
+	for r in $(seq 1 "$ROUNDS"); do
+		dl kernel "$1-$r"
+		k_mb+=("$MBPS") k_c1+=("$C1GIB")
+		dl routed "$1-$r"
+		r_mb+=("$MBPS") r_c1+=("$C1GIB")
+	done
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }'; }
+
 declare -a PORT_USED=() CLI_PIDS=()
 task_snap ta
-for r in $(seq 1 "$ROUNDS"); do alone+=("$(dl alone$r)"); done
+rounds alone
 task_snap tb
-log "alone: ${alone[*]} Mbit/s"
+alone=("${k_mb[@]}") alone_c1=("${k_c1[@]}") ralone=("${r_mb[@]}") ralone_c1=("${r_c1[@]}")
+log "alone: switchd-kernel ${alone[*]} Mbit/s, CPU1 ${alone_c1[*]} s/GiB; routed ${ralone[*]} Mbit/s, CPU1 ${ralone_c1[*]} s/GiB"
 {
 	echo "# tasks with the most CPU (ticks) during the downloads alone"
 	task_top ta tb
@@ -132,9 +174,11 @@ wait_until 30 none_active || log "sessions still active: $(active)"
 echo 3 > /proc/sys/vm/drop_caches
 slab_snap slab0
 base=$(active)
-printf 'sessions\tsetup_s\tslab_and_percpu_bytes_per_session\tsession_cache_bytes_per_session\tpercpu_bytes_per_session\tTCP_slab_bytes_per_session\tmbps_alone\tmbps_amid\tratio\trounds_alone\trounds_amid\tmem_available_mib\tasked\n' \
+printf 'sessions\tsetup_s\tslab_and_percpu_bytes_per_session\tsession_cache_bytes_per_session\tpercpu_bytes_per_session\tTCP_slab_bytes_per_session\tmbps_alone\tmbps_amid\tratio\trounds_alone\trounds_amid\tmem_available_mib\tasked\trouted_mbps_alone\trouted_mbps_amid\trouted_ratio\tc1_s_per_gib_alone\tc1_s_per_gib_amid\tc1_ratio\tehash\n' \
 	> "$TSP_OUT/bench-scale.tsv"
 ma=$(median "${alone[@]}")
+rma=$(median "${ralone[@]}")
+ca=$(median "${alone_c1[@]}")
 have=0 k=0
 for n in $STEPS; do
 	[ "$n" -gt "$have" ] || continue
@@ -175,13 +219,13 @@ for n in $STEPS; do
 	tsp_sleep 2
 	slab_snap slab1
 	avail=$(awk '$1 == "MemAvailable:" { printf "%d", $2 / 1024 }' /proc/meminfo)
-	amid=()
 	task_snap ta
 	px0=$(proc_cpu_ticks $SWPID)
 	t1=$(now_ms)
-	for r in $(seq 1 "$ROUNDS"); do amid+=("$(dl "amid$n-$r")"); done
+	rounds "amid$n"
+	amid=("${k_mb[@]}") amid_c1=("${k_c1[@]}") ramid=("${r_mb[@]}")
 	task_snap tb
-	log "amid $got sessions: ${amid[*]} Mbit/s; MemAvailable $avail MiB; switchd used $(($(proc_cpu_ticks $SWPID) - px0)) ticks in $((($(now_ms) - t1) / 1000)) s"
+	log "amid $got sessions: switchd-kernel ${amid[*]} Mbit/s, CPU1 ${amid_c1[*]} s/GiB; routed ${ramid[*]} Mbit/s; MemAvailable $avail MiB; switchd used $(($(proc_cpu_ticks $SWPID) - px0)) ticks in $((($(now_ms) - t1) / 1000)) s"
 	{
 		echo "# $got sessions: tasks with the most CPU (ticks) during the downloads amid them"
 		task_top ta tb
@@ -199,13 +243,16 @@ for n in $STEPS; do
 	percpu=$(awk -F'\t' '$1 == "Percpu" { print $2 }' slab.delta)
 	tcp=$(awk -F'\t' '$1 == "TCP" { print $2 }' slab.delta)
 	mm=$(median "${amid[@]}")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$got" "$t_setup" \
+	rmm=$(median "${ramid[@]}")
+	cm=$(median "${amid_c1[@]}")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$got" "$t_setup" \
 		"$(awk -v t="$total" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$(awk -v t="${sesscache:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$(awk -v t="${percpu:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$(awk -v t="${tcp:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$ma" "$mm" "$(awk -v a="$ma" -v b="$mm" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }')" \
-		"${alone[*]}" "${amid[*]}" "$avail" "$n" >> "$TSP_OUT/bench-scale.tsv"
+		"${alone[*]}" "${amid[*]}" "$avail" "$n" "$rma" "$rmm" "$(ratio "$rma" "$rmm")" \
+		"$ca" "$cm" "$(ratio "$ca" "$cm")" "$EHASH" >> "$TSP_OUT/bench-scale.tsv"
 	# a step that fell short ends the ladder
 	[ "$got" -ge "$n" ] || { log "step $n: only $got sessions; no further step"; break; }
 done
