@@ -373,8 +373,9 @@ _soak: all
 		$(SOAK_VM_ARGS)
 
 # The soak under the debug kernel of make test-debug (its checkers slow the
-# guest about tenfold: 3 minutes of faults and 20 000 fuzz requests by default; kmemleak scanned at
-# the end, any splat or leak through the module fails it).
+# guest about tenfold: 3 minutes of faults and 20 000 fuzz requests by
+# default; kmemleak scanned at the end, any splat or leak through the
+# module fails it).
 SOAK_TMO_MULT ?= 1
 .PHONY: soak-debug
 soak-debug: debug-kernel
