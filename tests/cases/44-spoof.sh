@@ -25,10 +25,13 @@ stat_of() {
 }
 
 t=spoof
-# 3 MiB each way at 300 KB/s: about 10 s of traffic after the splice
-start_server "$t" --conns 1 --send 3M --expect 3M --shut --rate 300K
+# 3 MiB each way at 300 KB/s: about 10 s of traffic after the splice, for
+# tsp_spoof.py to start and sniff a data segment (times TSP_TMO_MULT: under
+# the debug kernel python's start alone takes seconds)
+SZ=$((3 * ${TSP_TMO_MULT:-1}))M
+start_server "$t" --conns 1 --send $SZ --expect $SZ --shut --rate 300K
 start_proxy "$t" --mode drained --relay-req 100
-start_client "$t" --send 3M --expect 3M --shut --rate 300K
+start_client "$t" --send $SZ --expect $SZ --shut --rate 300K
 wait_until 20 files_exist "$t.spliced" || tfail "$t" "the proxy did not splice"
 sleep 1
 COUNTERS=(drop_out_of_window drop_malformed drop_fragment drop_bad_csum drop_syn pkts_c2s)
@@ -44,7 +47,7 @@ log "counter deltas: $(for c in "${COUNTERS[@]}"; do printf '%s=%s ' "$c" "${del
 bg_pid_wait "$CLI_PID" 60 || tfail "$t" "client exit $?"
 bg_pid_wait "$SRV_PID" 60 || tfail "$t" "server exit $?"
 bg_pid_wait "$PRX_PID" 30 || tfail "$t" "proxy exit $?"
-check_pair "$t" 3M 3M
+check_pair "$t" $SZ $SZ
 # two blind segments and the RST out of the window
 assert_eq "${delta[drop_out_of_window]}" 3 "out-of-window segments dropped by the module"
 want() { grep -c " expect $1\$" spoof.out; }
@@ -60,7 +63,8 @@ t=late
 in_ns client python3 "$TSP_ROOT/tests/tools/tsp_spoof.py" c0 $CLI_IP $PRX_CIP $PRX_PORT after-fin \
 	> late.out 2>&1 &
 SPOOF=$!
-tsp_sleep 1
+sniffing() { grep -q '^sniffing' late.out; }
+wait_until 30 sniffing || fail "tsp_spoof.py after-fin did not start: $(cat late.out)"
 oow=$(stat_of drop_out_of_window)
 start_server "$t" --conns 1 --send 256K --expect 256K --shut
 start_proxy "$t" --mode drained --relay-req 100

@@ -15,7 +15,8 @@ an IPv4 fragment, IP options, a bad checksum, a SYN, a RST out of the
 window, and a packet too short for a TCP header.  With "after-fin",
 instead: waits for SRC's FIN on the connection, then sends 100 bytes
 beyond it (a tuple that is finishing carries no new data).  Prints what it
-saw and sent, one line per packet."""
+saw and sent, one line per packet, after a first line "sniffing IFACE"
+once the sniffer is bound."""
 import socket
 import struct
 import sys
@@ -120,6 +121,8 @@ def main():
     # ETH_P_ALL: a packet socket bound to one protocol sees no outgoing packets
     sn = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))
     sn.bind((iface, 0))
+    # the caller may wait for this line: from here on nothing is missed
+    print("sniffing %s" % iface, flush=True)
     if len(sys.argv) > 5 and sys.argv[5] == "after-fin":
         after_fin(sn, src, dst, dport)
         return
