@@ -177,6 +177,16 @@ static int tsp_nl_put_session(struct sk_buff *msg, struct tsp_session *s)
 	return 0;
 }
 
+/* The payload tsp_nl_put_session() writes at most (IPv6 addresses). */
+static size_t tsp_nl_session_size(void)
+{
+	return 6 * nla_total_size_64bit(sizeof(u64)) +	/* id, counters */
+	       4 * nla_total_size(sizeof(struct in6_addr)) +
+	       4 * nla_total_size(sizeof(u16)) +	/* ports */
+	       2 * nla_total_size(sizeof(u8)) +		/* state, reason */
+	       3 * nla_total_size(sizeof(u32));		/* expires, flags, uid */
+}
+
 static int tsp_nl_fill(struct sk_buff *msg, struct tsp_session *s, u32 portid,
 		       u32 seq, int flags, u8 cmd)
 {
@@ -208,7 +218,12 @@ void tsp_nl_event_locked(struct tsp_session *s, u8 cmd)
 
 	if (!genl_has_listeners(&tsp_genl_family, net, TSP_NL_MCGRP_EVENTS))
 		return;
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	/* The exact size, not a page: a listener's receive buffer is
+	 * charged each skb's truesize (about 4.4 KiB for a page-sized
+	 * event, 1.3 KiB for this one), and the events of a burst of
+	 * thousands of handoffs must fit in it.
+	 */
+	msg = genlmsg_new(tsp_nl_session_size(), GFP_ATOMIC);
 	if (!msg)
 		return;
 	hdr = genlmsg_put(msg, 0, 0, &tsp_genl_family, 0, cmd);
