@@ -443,6 +443,16 @@ static uint32_t poll_gen;
 #define SWEEP_FULL_S 30		/* dump period while events are healthy */
 static unsigned int sweeps_quiet;	/* sweeps since the last dump */
 
+/* Seconds between dumps while events are lost: 1 + one per 5 000 kernel
+ * sessions awaiting their end, at most SWEEP_FULL_S.
+ */
+static unsigned int sweep_lost_period(void)
+{
+	size_t p = 1 + tab_n / 5000;
+
+	return p < SWEEP_FULL_S ? (unsigned int)p : SWEEP_FULL_S;
+}
+
 static int on_dump(const struct tcpsplice_session_info *si, void *arg)
 {
 	struct kpend *k = tab_find(si->id);
@@ -464,9 +474,10 @@ static int on_dump(const struct tcpsplice_session_info *si, void *arg)
  * Once a second while sessions are in the kernel: read the pending
  * events.  The dump of the sessions (one netlink request, but a message
  * per session in the module's table) is the safety net for events that
- * did not arrive: every second once events were lost or are off, else
- * every SWEEP_FULL_S seconds, so that thousands of long-lived sessions
- * do not cost a full table walk a second.  A session in TIME_WAIT is
+ * did not arrive: every second when events are off, once events were lost
+ * every sweep_lost_period() seconds (1 s up to 5 000 sessions, longer for
+ * bigger tables), else every SWEEP_FULL_S seconds, so that thousands of
+ * long-lived sessions do not cost a full table walk a second.  A session in TIME_WAIT is
  * logged from the dump rather than when its record expires.  A dump
  * taken while the module's table changes may miss entries, so a session
  * missing from it (events lost, or a hash table walk restarted) is looked
@@ -482,7 +493,15 @@ void kern_sweep(void)
 		return;
 	if (W.events_ok)
 		kern_events_read();
-	if (W.events_ok && !events_lost && ++sweeps_quiet < SWEEP_FULL_S)
+	++sweeps_quiet;
+	if (W.events_ok && !events_lost && sweeps_quiet < SWEEP_FULL_S)
+		return;
+	/* Events lost: dump again, but not a big table every second (a dump
+	 * costs this thread tens of microseconds per session, and a burst of
+	 * handoffs that overflows the events socket would otherwise be
+	 * slowed by a full dump a second, ever longer as the table grows).
+	 */
+	if (W.events_ok && sweeps_quiet < sweep_lost_period())
 		return;
 	sweeps_quiet = 0;
 	poll_gen++;
