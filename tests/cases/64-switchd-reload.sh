@@ -34,7 +34,8 @@ conf() {
     default-backend web" ;;
 	broken) route="default-backend nosuchbackend" ;;
 	esac
-	cat > sw.conf << EOF
+	# a new file renamed over the old: a reload never reads half of it
+	cat > sw.conf.new << EOF
 global
     stats-socket $SWD_SOCK
     workers ${WORKERS:-1}
@@ -51,6 +52,7 @@ backend web
     server b $SRV_B:80 weight $wb
 $extra_srv
 EOF
+	mv sw.conf.new sw.conf
 }
 
 # under_load N CMD...: run CMD while N checked requests run; fail on any
@@ -68,9 +70,17 @@ under_load() {
 	log "under load: $(< load.out)"
 }
 
+# hup: SIGHUP, then wait until switchd logged the reload's outcome (under
+# a debug kernel a busy switchd takes longer than a fixed pause, and the
+# next conf would rewrite the file under the reload).
+reload_lines() { grep -c 'reload' "$SWD_LOG"; }
 hup() {
+	local n
+	n=$(reload_lines)
 	kill -HUP "$SWD_PID"
-	tsp_sleep 0.7
+	more_reloads() { [ "$(reload_lines)" -gt "$n" ]; }
+	wait_until 20 more_reloads || fail "no reload logged after SIGHUP: $(tail -n 5 "$SWD_LOG")"
+	tsp_sleep 0.2
 }
 
 reloads_single() {
