@@ -381,7 +381,7 @@ SOAK_TMO_MULT ?= 1
 soak-debug: debug-kernel
 	@$(MAKE) --no-print-directory _soak KDIR=$(DEBUG_KDIR) \
 		KVER=$$(cat $(DEBUG_KDIR)/include/config/kernel.release) \
-		FUZZ_REQUESTS=$(if $(filter command line,$(origin FUZZ_REQUESTS)),$(FUZZ_REQUESTS),50000) \
+		FUZZ_REQUESTS=$(if $(filter command line,$(origin FUZZ_REQUESTS)),$(FUZZ_REQUESTS),20000) \
 		SOAK_MINUTES=$(if $(filter command line,$(origin SOAK_MINUTES)),$(SOAK_MINUTES),3) \
 		SOAK_TMO_MULT=$(DEBUG_TMO_MULT) \
 		SOAK_VM_ARGS="--kernel $(DEBUG_KDIR)/arch/x86/boot/bzImage --mem $(DEBUG_MEM) \
