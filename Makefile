@@ -184,7 +184,8 @@ _demo: all
 # cached and resumable in $(BUILD)/cache/debug-kernel/), the module built
 # against it, every case's timeout times DEBUG_TMO_MULT, a kmemleak scan
 # after the last case.  Any splat or a leak through the module fails it.
-# RESUME=last (the newest debug run) or RESUME=build/vm-out/<run> continues
+# RESUME=last (the newest debug run of the suite: soak-debug runs are not)
+# or RESUME=build/vm-out/<run> continues
 # an interrupted run: the cases that passed there are not run again.
 DEBUG_KDIR     := $(CURDIR)/$(BUILD)/cache/debug-kernel/obj
 DEBUG_TMO_MULT ?= 4
@@ -201,7 +202,7 @@ _test-debug: all
 	@tests/vm/run.sh --kver $(KVER) --kernel $(KDIR)/arch/x86/boot/bzImage --ko $(KO) --tests '$(TESTS)' \
 		--timeout $(DEBUG_TIMEOUT) --mem $(DEBUG_MEM) --tmo-mult $(DEBUG_TMO_MULT) --kmemleak \
 		--append 'rcupdate.rcu_cpu_stall_timeout=120' \
-		$(if $(RESUME),--resume $(if $(filter last,$(RESUME)),$$(ls -d $(BUILD)/vm-out/*-tspdebug-test-* | tail -n 1),$(RESUME)))
+		$(if $(RESUME),--resume $(if $(filter last,$(RESUME)),$$(dirname "$$(grep -lx 'TSP_CASES=tests/cases' $(BUILD)/vm-out/*-tspdebug-test-*/guest.env | tail -n 1)"),$(RESUME)))
 
 # Stress: tests/stress/*.sh (long loops hunting races; not in CI).
 stress: deps
