@@ -40,6 +40,8 @@ conf=${SOAK_CONF:-$TSP_ROOT/build/soak.conf}
 # shellcheck disable=SC1090
 [ -r "$conf" ] && . "$conf"
 SOAK_MINUTES=${SOAK_MINUTES:-5}
+# the transfers' own timeouts, scaled for slow kernels (make soak-debug)
+TMO_MULT=${TSP_TMO_MULT:-1}
 SOAK_SESSIONS=${SOAK_SESSIONS:-240}
 FUZZ_REQUESTS=${FUZZ_REQUESTS:-1000000}
 FUZZ_CHUNK=${FUZZ_CHUNK:-20000}
@@ -203,14 +205,14 @@ group() {
 	[ "$kind" = abort ] && cx=(--rst-after $((c2s / 2)) --rst-nowait)
 	echo "$kind $mode $n $c2s $s2c" > "$t.what"
 	in_ns server tsp_xfer listen $((6000 + g)) --conns "$n" --send "$s2c" --expect "$c2s" \
-		--shut --timeout 300 --ready-file "$t.sready" --no-sha --quiet "${sx[@]}" \
+		--shut --timeout $((300 * TMO_MULT)) --ready-file "$t.sready" --no-sha --quiet "${sx[@]}" \
 		> "$t.srv" 2>&1 &
-	in_ns proxy tsp_proxy --mode "$mode" --count "$n" --concurrent --timeout 300 --quiet --fallback-copy \
+	in_ns proxy tsp_proxy --mode "$mode" --count "$n" --concurrent --timeout $((300 * TMO_MULT)) --quiet --fallback-copy \
 		--ready-file "$t.pready" --spliced-file "$t.spliced" --pid-file "$t.ppid" \
 		$((7000 + g)) 10.0.2.1 $((6000 + g)) > "$t.prx" 2>&1 &
 	wait_until 20 files_exist "$t.sready" "$t.pready" || fail "$t: server/proxy not ready"
 	in_ns client tsp_xfer connect 10.0.1.2 $((7000 + g)) --conns "$n" --send "$c2s" \
-		--expect "$s2c" --shut --timeout 300 --no-sha --quiet "${cx[@]}" > "$t.cli" 2>&1 &
+		--expect "$s2c" --shut --timeout $((300 * TMO_MULT)) --no-sha --quiet "${cx[@]}" > "$t.cli" 2>&1 &
 	echo $! > "$t.cpid"
 }
 
@@ -401,14 +403,14 @@ while :; do
 	ip netns add dn && ip -n dn link set lo up || fail "netns dn"
 	short_timeouts_in dn
 	in_ns dn tsp_xfer listen 6500 --conns 20 --send 4M --expect 4M --shut --rate 256K \
-		--timeout 120 --no-sha --quiet --ready-file dn.sready > dn.srv 2>&1 &
+		--timeout $((120 * TMO_MULT)) --no-sha --quiet --ready-file dn.sready > dn.srv 2>&1 &
 	dsrv=$!
-	in_ns dn tsp_proxy --mode drained --count 20 --concurrent --timeout 120 --quiet \
+	in_ns dn tsp_proxy --mode drained --count 20 --concurrent --timeout $((120 * TMO_MULT)) --quiet \
 		--bind 127.0.0.1 --ready-file dn.pready --spliced-file dn.spliced 7500 127.0.0.1 6500 \
 		> dn.prx 2>&1 &
 	wait_until 20 files_exist dn.sready dn.pready || fail "dn: not ready"
 	in_ns dn tsp_xfer connect 127.0.0.1 7500 --conns 20 --send 4M --expect 4M --shut \
-		--rate 256K --timeout 120 --no-sha --quiet > dn.cli 2>&1 &
+		--rate 256K --timeout $((120 * TMO_MULT)) --no-sha --quiet > dn.cli 2>&1 &
 	dcli=$!
 	wait_until 60 files_exist dn.spliced || fail "dn: not spliced"
 	live=$(active_in dn)
