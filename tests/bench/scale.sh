@@ -251,7 +251,7 @@ for n in $STEPS; do
 		"$(awk -v t="${sesscache:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$(awk -v t="${percpu:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
 		"$(awk -v t="${tcp:-0}" -v n="$got" 'BEGIN { printf "%.0f", t / n }')" \
-		"$ma" "$mm" "$(awk -v a="$ma" -v b="$mm" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }')" \
+		"$ma" "$mm" "$(ratio "$ma" "$mm")" \
 		"${alone[*]}" "${amid[*]}" "$avail" "$n" "$rma" "$rmm" "$(ratio "$rma" "$rmm")" \
 		"$ca" "$cm" "$(ratio "$ca" "$cm")" "$EHASH" >> "$TSP_OUT/bench-scale.tsv"
 	# a step that fell short ends the ladder
