@@ -479,7 +479,9 @@ static void tsp_set_fin_now(struct tsp_session *s, int x, bool shut)
 static int tsp_move_unread(struct tsp_session *s, int x)
 {
 	struct socket *src = tsp_sock(s, x), *dst = tsp_sock(s, !x);
-	size_t bufsz;
+	struct tcp_sock *tp = tcp_sk(src->sk);
+	size_t bufsz, moved = 0, urg = 0;
+	bool has_urg = false;
 	int err = 0;
 	void *buf;
 
@@ -488,9 +490,21 @@ static int tsp_move_unread(struct tsp_session *s, int x)
 	 * frozen), so the count is final.
 	 */
 	lock_sock(src->sk);
-	bufsz = tcp_sk(src->sk)->rcv_nxt - tcp_sk(src->sk)->copied_seq;
+	bufsz = tp->rcv_nxt - tp->copied_seq;
 	if (bufsz && sock_flag(src->sk, SOCK_DONE))
 		bufsz--;	/* the peer's FIN is not a byte */
+	/* An urgent byte among them: tcp_recvmsg() stops at it and, on a
+	 * socket without SO_OOBINLINE, skips it (the stream would lose a
+	 * byte).  Forget the mark (no new one can come) and send that byte
+	 * urgent on the sink: the server still gets its urgent pointer.
+	 */
+	if ((tp->urg_data & TCP_URG_VALID) &&
+	    !before(tp->urg_seq, tp->copied_seq) &&
+	    before(tp->urg_seq, tp->copied_seq + bufsz)) {
+		urg = tp->urg_seq - tp->copied_seq;
+		has_urg = true;
+	}
+	WRITE_ONCE(tp->urg_data, 0);
 	release_sock(src->sk);
 	if (!bufsz)
 		return 0;
@@ -511,17 +525,29 @@ static int tsp_move_unread(struct tsp_session *s, int x)
 			break;
 		}
 		while (off < n) {
-			struct kvec wv = { .iov_base = buf + off,
-					   .iov_len = n - off };
+			size_t len = n - off;
+			struct kvec wv = { .iov_base = buf + off };
 			struct msghdr wm = { .msg_flags = MSG_NOSIGNAL };
-			int w = kernel_sendmsg(dst, &wm, &wv, 1, n - off);
+			int w;
 
+			/* up to the urgent byte, sent with MSG_OOB: the
+			 * urgent pointer marks the last byte of that write
+			 */
+			if (has_urg && urg >= moved + off && urg < moved + n) {
+				len = urg - (moved + off) + 1;
+				wm.msg_flags |= MSG_OOB;
+			}
+			wv.iov_len = len;
+			w = kernel_sendmsg(dst, &wm, &wv, 1, len);
 			if (w < 0) {
 				err = w;
 				goto out;
 			}
+			if ((wm.msg_flags & MSG_OOB) && (size_t)w == len)
+				has_urg = false;
 			off += w;
 		}
+		moved += n;
 	}
 out:
 	kvfree(buf);
