@@ -158,6 +158,9 @@ struct obj {
 	int sess;		/* index in sess[] while spliced, -1 */
 	int was_spliced;	/* ever: never eligible again */
 	int elig;		/* spliceable before the current request */
+	uint64_t made;		/* request number it was made at */
+	int queued_at;		/* the listener whose accept queue holds the
+				 * other end (never accepted), -1 */
 	int cw;			/* in CLOSE_WAIT then */
 	ino_t ino;
 	uint16_t lport, pport;	/* ports, host order (TCP) */
@@ -175,6 +178,7 @@ struct sess {
 	int weak;		/* may end on its own (peers spliced too, loops) */
 	int loop;		/* all its sockets' peers spliced: no endpoint ends it */
 	uint64_t made;		/* request number */
+	int64_t made_ms;
 	const char *how;
 	int o[2];
 	uint16_t cport, paport, pbport, sport;
@@ -246,6 +250,8 @@ static int add_obj(int fd, int kind, int ns)
 	o->peer = -1;
 	o->sess = -1;
 	o->elig = -1;
+	o->made = req_no;
+	o->queued_at = -1;
 	if (fstat(fd, &st) == 0)
 		o->ino = st.st_ino;
 	if (have_otherns && S_ISSOCK(st.st_mode) && netns_cookie(fd) == cookie[1])
@@ -903,6 +909,49 @@ static int lookup_fd(int fd)
 }
 
 /*
+ * After a wrong answer for @fd: what the model knows of its socket, its
+ * connection's other end and its session, and whether the kernel still
+ * lists that session (a session that ended where the model did not expect
+ * it, or one the kernel lost).
+ */
+static void diag_fd(int fd)
+{
+	int oi = fd >= 0 ? lookup_fd(fd) : -1;
+	const struct obj *o, *p;
+	const struct sess *ss;
+	struct nlres r;
+	struct nlb q;
+	uint32_t seq;
+
+	if (oi < 0) {
+		printf("diag: fd %d: not in the pool\n", fd);
+		return;
+	}
+	o = &objs[oi];
+	p = o->peer >= 0 ? &objs[o->peer] : NULL;
+	printf("diag: fd %d: %s made at #%llu, state %d, ports %u->%u, shut %d/%d; other end %s%s (fd %d, state %d)\n",
+	       fd, kind_names[o->kind], (unsigned long long)o->made, tcp_state(fd), o->lport,
+	       o->pport, o->shut_rd, o->shut_wr, p ? "" : "not in the pool", p ? kind_names[p->kind] : "",
+	       p ? p->fd : -1, p ? tcp_state(p->fd) : -1);
+	if (o->sess < 0)
+		return;
+	ss = &sess[o->sess];
+	memset(&r, 0, sizeof(r));
+	if (nl[ss->ns] >= 0) {
+		seq = ++nl_seq;
+		nlb_init(&q, (uint16_t)famid[ss->ns], TCP_SPLICE_CMD_GET, 0, seq);
+		nlb_u64(&q, TCP_SPLICE_A_SESSION_ID, ss->id);
+		nlb_end(&q);
+		nl_xchg(nl[ss->ns], q.b, q.len, seq, &r);
+	}
+	printf("diag: fd %d: session %llu (model %s, weak %d, loop %d) made at #%llu by %s, %lld ms ago; the kernel's GET: %s\n",
+	       fd, (unsigned long long)ss->id, ss->st == S_LIVE ? "live" : ss->st == S_MAYBE ? "maybe" : "gone",
+	       ss->weak, ss->loop, (unsigned long long)ss->made, ss->how,
+	       (long long)(tsp_now_ms() - ss->made_ms),
+	       !r.answered ? "no answer" : r.err ? tsp_errname(r.err) : "listed");
+}
+
+/*
  * The errno tsp_splice_net() must return for (fc, fs) with valid flags,
  * @want: the netns cookie of the netlink socket (0: ioctl).  0: must
  * succeed.  *alt: another acceptable one (-1 none).
@@ -1108,6 +1157,7 @@ static void splice_done(uint64_t id, int fc, int fs, int ns, const char *how)
 	s->weak = 0;
 	s->loop = 0;
 	s->made = req_no;
+	s->made_ms = tsp_now_ms();
 	s->how = how;
 	s->cport = objs[oi[0]].pport;
 	s->paport = objs[oi[0]].lport;
@@ -1166,6 +1216,11 @@ static void obj_touched(int i)
 	sess_maybe(objs[i].sess);
 	if (objs[i].peer >= 0)
 		sess_maybe(sess_of_ino(objs[objs[i].peer].ino));
+	/* a listener: closing it resets the connections waiting in its
+	 * accept queue, whose other ends we may have spliced */
+	for (int j = 0; j < nobj; j++)
+		if (objs[j].queued_at == i && objs[j].kind != K_CLOSED)
+			sess_maybe(sess_of_ino(objs[j].ino));
 }
 
 /* Compare the dump (our uid) of netns @ns with the model. */
@@ -1388,14 +1443,32 @@ static void build_gen(void)
 		int lz = listener(AF_INET, 0, &ss, &sl), c1, c2;
 
 		if (lz >= 0) {
+			struct pollfd pz = { .fd = lz, .events = POLLIN };
+			int i1, i2, il;
+
 			c1 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 			c2 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 			connect(c1, (void *)&ss, sl);
-			usleep(2000);
-			connect(c2, (void *)&ss, sl);
-			add_obj(c1, K_TCP, 0);	/* established, never accepted */
-			add_obj(c2, K_TCP_SYNSENT, 0);
-			add_obj(lz, K_TS_LISTEN, 0);
+			/* c1's other end in the (full) accept queue before c2's
+			 * SYN: c2's is then dropped.  A fixed pause was too
+			 * short under a debug kernel: c2's SYN came while c1's
+			 * handshake was still on, got a SYN cookie, and c2 went
+			 * ESTABLISHED with nothing at the other end.
+			 */
+			if (poll(&pz, 1, 5000) != 1) {
+				close(c1);
+				close(c2);
+				close(lz);
+			} else {
+				connect(c2, (void *)&ss, sl);
+				i1 = add_obj(c1, K_TCP, 0);	/* established, never accepted */
+				i2 = add_obj(c2, K_TCP_SYNSENT, 0);
+				il = add_obj(lz, K_TS_LISTEN, 0);
+				if (i1 >= 0)
+					objs[i1].queued_at = il;
+				if (i2 >= 0)
+					objs[i2].queued_at = il;
+			}
 		}
 	}
 	/* other families and types */
@@ -1752,6 +1825,10 @@ static void do_ioctl(void)
 		      lookup_fd(fs) >= 0 ? kind_names[objs[lookup_fd(fs)].kind] : "-",
 		      flags, r.size, mutated ? " (mutated)" : "", tsp_errname(e),
 		      tsp_errname(want), alt >= 0 ? "|" : "", alt >= 0 ? tsp_errname(alt) : "");
+	if (!documented(e) || (e != want && e != alt)) {
+		diag_fd(fc);
+		diag_fd(fs);
+	}
 	after_refusal(e, want != EINVAL && want != E2BIG && want != EFAULT && want != ENOTTY,
 		      1);
 }
@@ -1868,6 +1945,10 @@ static void do_nl_splice(int ns)
 		      lookup_fd(fs) >= 0 ? kind_names[objs[lookup_fd(fs)].kind] : "-", flags,
 		      tsp_errname(r.err), tsp_errname(want), alt >= 0 ? "|" : "",
 		      alt >= 0 ? tsp_errname(alt) : "");
+	if (r.err != want && r.err != alt) {
+		diag_fd(fc);
+		diag_fd(fs);
+	}
 	after_refusal(r.err, wellformed, 1);
 }
 
