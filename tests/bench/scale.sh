@@ -19,13 +19,19 @@
 # global table and the endpoints' every lookup walks long chains.
 # The same CPU split as bench.sh (endpoints CPU0, middle box CPU1).
 # SCALE_SESSIONS (a list, measured in turn, the sessions of one step kept
-# for the next): full 10000 100000; QUICK=1: 1000.  One address pair has
-# 64 512 source ports (1024-65535) per destination port, so the sessions
-# are spread over ceil(N / 50000) listeners (VIP:8010+i) and backends
-# (SRV:9000+i).  100 000 sessions need about 1.6 GB of kernel memory (four
+# for the next): full 10000 100000; QUICK=1: 1000.  The sessions are
+# spread over ceil(N / SCALE_PER_PORT) listeners (VIP:8010+i) and backends
+# (SRV:9000+i), 30 000 each: connect() picks a source port among the
+# 32 256 even ones of 1024-65535 first (__inet_hash_connect), and once
+# those are taken for a destination every further connect() to it probes
+# all of them before an odd one: the client's and switchd's connects then
+# took both CPUs' system time and the set-up fell from 480/s to 7/s at
+# about 32 000 sessions per port (bench-scale-setup.tsv of the run
+# 20261207-014132).  100 000 sessions need about 1.6 GB of kernel memory (four
 # TCP sockets each): make bench boots the VM with BENCH_MEM (4G).
 # Output: $TSP_OUT/bench-scale.tsv (a row per step), bench-scale-slab.tsv
-# (the caches that grew, at the last step).
+# (the caches that grew, at the last step), bench-scale-setup.tsv (a row
+# every SCALE_PROGRESS seconds of a set-up: rate, CPU ticks, top tasks).
 # timeout: 1800
 . "$TSP_ROOT/tests/lib.sh"
 . "$TSP_ROOT/tests/bench/_bench.bash"
@@ -35,13 +41,14 @@ need_cmd iperf3 taskset jq
 [ -x "$TSP_TOOLS/tsb_idle" ] || skip "tsb_idle not built"
 bench_config
 if [ "$QUICK" = 1 ]; then STEPS=${SCALE_SESSIONS:-1000}; else STEPS=${SCALE_SESSIONS:-10000 100000}; fi
-PER_PORT=${SCALE_PER_PORT:-50000}
+PER_PORT=${SCALE_PER_PORT:-30000}
 # switchd's threads making the splice call (default 4): each call waits
 # for an RCU grace period, and concurrent calls share one
 SCALE_THREADS=${SCALE_THREADS:-16}
 # a step's set-up gets at most this long (make bench's 30 minutes; 100 000
 # sessions at the 194/s measured after the dump fix take about 520 s)
 SCALE_SETUP_MAX=${SCALE_SETUP_MAX:-600}
+SCALE_PROGRESS=${SCALE_PROGRESS:-30}
 NMAX=0
 for n in $STEPS; do [ "$n" -gt "$NMAX" ] && NMAX=$n; done
 NPORTS=$(((NMAX + PER_PORT - 1) / PER_PORT))
@@ -158,6 +165,46 @@ rounds() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }'; }
 
+# cpu_split: user, system, irq+softirq and idle ticks of CPU0, then CPU1.
+cpu_split() {
+	awk '$1 == "cpu0" || $1 == "cpu1" { printf "%d %d %d %d ", $2 + $3, $4, $7 + $8, $5 + $6 }
+		END { print "" }' /proc/stat
+}
+
+# setup_wait N T0: until base + N sessions are active (0), or SCALE_SETUP_MAX
+# seconds after T0 (1).  Every SCALE_PROGRESS seconds a progress row (the
+# set-up rate, where the CPUs' time went, the busiest tasks, the TCP
+# memory) in the log and in bench-scale-setup.tsv: the rate falls with
+# the table size, and this says which part of the path grows.
+setup_wait() {
+	local n=$1 t0=$2 a t pa pt c pc top tcp
+	pa=$(active) pt=$(now_ms)
+	read -r -a pc <<< "$(cpu_split)"
+	task_snap tsa
+	while :; do
+		a=$(active) t=$(now_ms)
+		[ "$a" -ge $((base + n)) ] && return 0
+		[ $((t - t0)) -ge $((SCALE_SETUP_MAX * 1000)) ] && return 1
+		if [ $((t - pt)) -ge $((SCALE_PROGRESS * 1000)) ]; then
+			read -r -a c <<< "$(cpu_split)"
+			task_snap tsb
+			top=$(task_top tsa tsb | head -n 4 | awk '{ printf "%s%s %s %s", (NR > 1 ? ", " : ""), $4, $1, $3 }')
+			tcp=$(in_ns proxy awk '$1 == "TCP:" { print "proxy TCP inuse", $3 }' /proc/net/sockstat)
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' $((a - base)) \
+				$(((t - t0) / 1000)) $(((a - pa) * 1000 / (t - pt))) \
+				$((c[0] - pc[0])) $((c[1] - pc[1])) $((c[2] - pc[2])) $((c[3] - pc[3])) \
+				$((c[4] - pc[4])) $((c[5] - pc[5])) $((c[6] - pc[6])) $((c[7] - pc[7])) \
+				"$top" >> "$TSP_OUT/bench-scale-setup.tsv"
+			log "set-up: $((a - base)) sessions after $(((t - t0) / 1000)) s, $(((a - pa) * 1000 / (t - pt)))/s;" \
+				"ticks usr/sys/irq/idle CPU0 $((c[0] - pc[0]))/$((c[1] - pc[1]))/$((c[2] - pc[2]))/$((c[3] - pc[3]))" \
+				"CPU1 $((c[4] - pc[4]))/$((c[5] - pc[5]))/$((c[6] - pc[6]))/$((c[7] - pc[7])); top: $top; $tcp"
+			pa=$a pt=$t pc=("${c[@]}")
+			mv tsb tsa
+		fi
+		tsp_sleep 1
+	done
+}
+
 declare -a PORT_USED=() CLI_PIDS=()
 task_snap ta
 rounds alone
@@ -177,6 +224,8 @@ slab_snap slab0
 base=$(active)
 printf 'sessions\tsetup_s\tslab_and_percpu_bytes_per_session\tsession_cache_bytes_per_session\tpercpu_bytes_per_session\tTCP_slab_bytes_per_session\tmbps_alone\tmbps_amid\tratio\trounds_alone\trounds_amid\tmem_available_mib\tasked\trouted_mbps_alone\trouted_mbps_amid\trouted_ratio\tc1_s_per_gib_alone\tc1_s_per_gib_amid\tc1_ratio\tehash\n' \
 	> "$TSP_OUT/bench-scale.tsv"
+printf 'sessions\tsecs\trate_per_s\tcpu0_user\tcpu0_sys\tcpu0_irq\tcpu0_idle\tcpu1_user\tcpu1_sys\tcpu1_irq\tcpu1_idle\ttop_tasks\n' \
+	> "$TSP_OUT/bench-scale-setup.tsv"
 ma=$(median "${alone[@]}")
 rma=$(median "${ralone[@]}")
 ca=$(median "${alone_c1[@]}")
@@ -200,8 +249,7 @@ for n in $STEPS; do
 		fi
 		port=$((port + 1))
 	done
-	enough() { [ "$(active)" -ge $((base + n)) ]; }
-	if ! wait_until "$SCALE_SETUP_MAX" enough; then
+	if ! setup_wait "$n" "$t0"; then
 		# time is up: no new connection (the clients stopped), let the
 		# handoffs under way finish, measure what there is
 		log "only $(($(active) - base)) sessions active after $((($(now_ms) - t0) / 1000)) s: stopping the clients"
