@@ -476,9 +476,12 @@ static int on_dump(const struct tcpsplice_session_info *si, void *arg)
  * per session in the module's table) is the safety net for events that
  * did not arrive: every second when events are off, once events were lost
  * every sweep_lost_period() seconds (1 s up to 5 000 sessions, longer for
- * bigger tables), else every SWEEP_FULL_S seconds, so that thousands of
- * long-lived sessions do not cost a full table walk a second.  A session in TIME_WAIT is
- * logged from the dump rather than when its record expires.  A dump
+ * bigger tables).  While events arrive, every SWEEP_FULL_S seconds a dump
+ * of the sessions in TIME_WAIT only (the module filters: it walks its
+ * list but sends just those), which are logged then rather than when
+ * their record expires: a full dump costs this thread tens of
+ * microseconds per session (4 s of CPU for 100 000 idle sessions under
+ * emulation, taken from the traffic every 30 s).  A full dump
  * taken while the module's table changes may miss entries, so a session
  * missing from it (events lost, or a hash table walk restarted) is looked
  * up by id, and declared gone ("unknown") only if it is still unknown to
@@ -505,6 +508,15 @@ void kern_sweep(void)
 		return;
 	sweeps_quiet = 0;
 	poll_gen++;
+	if (W.events_ok && !events_lost) {
+		const struct tcpsplice_filter tw = {
+			.mask = TCPSPLICE_FILTER_STATE,
+			.state = TCPSPLICE_STATE_TIME_WAIT,
+		};
+
+		tcpsplice_dump(evh, &tw, on_dump, NULL);
+		return;
+	}
 	if (tcpsplice_dump(evh, NULL, on_dump, NULL) < 0)
 		return;
 	for (size_t i = 0; i < tab_size; i++) {
