@@ -173,11 +173,11 @@ cpu_split() {
 
 # setup_wait N T0: until base + N sessions are active (0), or SCALE_SETUP_MAX
 # seconds after T0 (1).  Every SCALE_PROGRESS seconds a progress row (the
-# set-up rate, where the CPUs' time went, the busiest tasks, the TCP
-# memory) in the log and in bench-scale-setup.tsv: the rate falls with
-# the table size, and this says which part of the path grows.
+# set-up rate, where the CPUs' time went, the busiest tasks) in the log
+# and in bench-scale-setup.tsv: where a set-up slows, which part of the
+# path takes the time.
 setup_wait() {
-	local n=$1 t0=$2 a t pa pt c pc top tcp
+	local n=$1 t0=$2 a t pa pt c pc top
 	pa=$(active) pt=$(now_ms)
 	read -r -a pc <<< "$(cpu_split)"
 	task_snap tsa
@@ -189,7 +189,6 @@ setup_wait() {
 			read -r -a c <<< "$(cpu_split)"
 			task_snap tsb
 			top=$(task_top tsa tsb | head -n 4 | awk '{ printf "%s%s %s %s", (NR > 1 ? ", " : ""), $4, $1, $3 }')
-			tcp=$(in_ns proxy awk '$1 == "TCP:" { print "proxy TCP inuse", $3 }' /proc/net/sockstat)
 			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' $((a - base)) \
 				$(((t - t0) / 1000)) $(((a - pa) * 1000 / (t - pt))) \
 				$((c[0] - pc[0])) $((c[1] - pc[1])) $((c[2] - pc[2])) $((c[3] - pc[3])) \
@@ -197,7 +196,7 @@ setup_wait() {
 				"$top" >> "$TSP_OUT/bench-scale-setup.tsv"
 			log "set-up: $((a - base)) sessions after $(((t - t0) / 1000)) s, $(((a - pa) * 1000 / (t - pt)))/s;" \
 				"ticks usr/sys/irq/idle CPU0 $((c[0] - pc[0]))/$((c[1] - pc[1]))/$((c[2] - pc[2]))/$((c[3] - pc[3]))" \
-				"CPU1 $((c[4] - pc[4]))/$((c[5] - pc[5]))/$((c[6] - pc[6]))/$((c[7] - pc[7])); top: $top; $tcp"
+				"CPU1 $((c[4] - pc[4]))/$((c[5] - pc[5]))/$((c[6] - pc[6]))/$((c[7] - pc[7])); top: $top"
 			pa=$a pt=$t pc=("${c[@]}")
 			mv tsb tsa
 		fi
