@@ -33,7 +33,6 @@ PRX_PORT=8001 start_client n --send 1000 --expect 1000 --expect-eof rst
 CLI_N=$CLI_PID
 wait_until 20 files_exist r.spliced n.spliced || { dump r n; fail "the proxies did not splice"; }
 bg_pid_wait "$PRX_R" 20 && bg_pid_wait "$PRX_N" 20 || fail "proxy exit"
-mapfile -t RIDS < r.ids
 NID=$(cat n.ids)
 count() { adm proxy -j list "$@" | jq length; }
 assert_eq "$(count)" 3 "live sessions"
@@ -64,10 +63,19 @@ adm proxy flush --addr 10.9.9.9 || fail "flush with a filter matching nothing fa
 adm proxy flush --port 5001 --state time_wait || fail "flush --port 5001 --state time_wait failed"
 assert_eq "$(count)" 3 "sessions after flushes that match nothing"
 
+# --- by filter: exactly the matching ones ---------------------------------------------
+# (the module's flush takes a match and the next one each round: the
+# nobody session, on another port, must stay whatever its place in the list)
+adm proxy flush --port 5001 --state established || fail "flush --port 5001 --state established"
+assert_eq "$(adm proxy -j list | jq -c '[.[].id]')" "[$NID]" "sessions left after the filtered flush"
+bg_pid_wait "$CLI_R" 20 || { dump r; fail "root's clients: exit $? (expected resets)"; }
+bg_pid_wait "$SRV_R" 20 || { dump r; fail "root's server: exit $? (expected resets)"; }
+[ "$(grep -c 'eof=rst' r.cli.out)" = 2 ] || fail "root's clients: $(cat r.cli.out)"
+[ "$(grep -c 'eof=rst' r.srv.out)" = 2 ] || fail "root's server: $(cat r.srv.out)"
+
 # --- by id: exactly that one -----------------------------------------------------------
 adm proxy flush "$NID" || fail "flush $NID"
-assert_eq "$(adm proxy -j list | jq -c '[.[].id] | sort')" "$(printf '%s\n' "${RIDS[@]}" | jq -sc 'sort')" \
-	"sessions left after flush $NID"
+assert_eq "$(count)" 0 "sessions left after flush $NID"
 bg_pid_wait "$CLI_N" 20 || { dump n; fail "nobody's client: exit $? (expected a reset)"; }
 bg_pid_wait "$SRV_N" 20 || { dump n; fail "nobody's server: exit $? (expected a reset)"; }
 for f in n.cli.out n.srv.out; do
@@ -76,13 +84,6 @@ for f in n.cli.out n.srv.out; do
 	[ "$(kv "$l" verify)" = ok ] || fail "$f: $l"
 done
 
-# --- by filter: the rest -------------------------------------------------------------
-adm proxy flush --port 5001 --state established || fail "flush --port 5001 --state established"
-assert_eq "$(count)" 0 "sessions after the filtered flush"
-bg_pid_wait "$CLI_R" 20 || { dump r; fail "root's clients: exit $? (expected resets)"; }
-bg_pid_wait "$SRV_R" 20 || { dump r; fail "root's server: exit $? (expected resets)"; }
-[ "$(grep -c 'eof=rst' r.cli.out)" = 2 ] || fail "root's clients: $(cat r.cli.out)"
-[ "$(grep -c 'eof=rst' r.srv.out)" = 2 ] || fail "root's server: $(cat r.srv.out)"
 assert_eq "$(stat_of proxy sessions_ended_flush)" 3 "sessions_ended_flush"
 adm proxy flush || fail "flush of an empty table"
 exit 0
