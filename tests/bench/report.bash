@@ -318,6 +318,17 @@ EOF
 			awk -F'\t' 'NR > 1 && NR <= 11 { printf "| %s | %s |\n", $1, $3 }' bench-scale-slab.tsv
 			echo
 		fi
+		if [ -s bench-scale-flush.tsv ]; then
+			awk -F'\t' 'NR == 2 { printf "A flush of the last listener port'"'"'s sessions (`tcpspliceadm flush --port`, at the end of the module'"'"'s list) ended %s of %s in %s ms.\n\n", $2, $1, $3 }' bench-scale-flush.tsv
+		fi
+		if [ -s bench-scale-setup.tsv ]; then
+			echo "Set-up progress (bench-scale-setup.tsv: sessions, seconds, sessions/s, then CPU0's and CPU1's user/system/irq+softirq/idle ticks and the busiest tasks over each interval):"
+			echo
+			echo "| sessions | s | /s | CPU0 usr/sys/irq/idle | CPU1 usr/sys/irq/idle | busiest tasks (ticks) |"
+			echo "|---:|---:|---:|---|---|---|"
+			awk -F'\t' 'NR > 1 { printf "| %s | %s | %s | %s/%s/%s/%s | %s/%s/%s/%s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 }' bench-scale-setup.tsv
+			echo
+		fi
 	fi
 	echo "## Targets of issue 7 (ratios from this run)"
 	echo

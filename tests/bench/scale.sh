@@ -31,7 +31,8 @@
 # TCP sockets each): make bench boots the VM with BENCH_MEM (4G).
 # Output: $TSP_OUT/bench-scale.tsv (a row per step), bench-scale-slab.tsv
 # (the caches that grew, at the last step), bench-scale-setup.tsv (a row
-# every SCALE_PROGRESS seconds of a set-up: rate, CPU ticks, top tasks).
+# every SCALE_PROGRESS seconds of a set-up: rate, CPU ticks, top tasks),
+# bench-scale-flush.tsv (the time of a flush of the last port's sessions).
 # timeout: 1800
 . "$TSP_ROOT/tests/lib.sh"
 . "$TSP_ROOT/tests/bench/_bench.bash"
@@ -304,6 +305,19 @@ for n in $STEPS; do
 	# a step that fell short ends the ladder
 	[ "$got" -ge "$n" ] || { log "step $n: only $got sessions; no further step"; break; }
 done
+# A filtered flush at scale: the sessions of the last listener port, at
+# the end of the module's list (ids grow along it), the worst case for a
+# flush that would walk the list once per session it ends.
+ADM=$TSP_ROOT/build/userland/tcpspliceadm
+if [ -x "$ADM" ] && [ "${got:-0}" -gt 0 ]; then
+	a0=$(active) t0=$(now_ms)
+	in_ns proxy "$ADM" flush --port $((8010 + NPORTS - 1)) > flush.out 2>&1 ||
+		log "tcpspliceadm flush: $(cat flush.out)"
+	ms=$(($(now_ms) - t0)) a1=$(active)
+	log "flush --port $((8010 + NPORTS - 1)): $((a0 - a1)) of $a0 sessions ended in $ms ms"
+	printf 'sessions\tflushed\tflush_ms\n%s\t%s\t%s\n' "$a0" $((a0 - a1)) "$ms" \
+		> "$TSP_OUT/bench-scale-flush.tsv"
+fi
 cat "$TSP_OUT/bench-scale.tsv"
 head -n 8 "$TSP_OUT/bench-scale-slab.tsv"
 kill -0 $SWPID 2> /dev/null || fail "switchd died"
