@@ -311,7 +311,8 @@ fuzz_result() {
 	local l
 	l=$(last_line "$1")
 	[ "$(kv "$l" violations)" = 0 ] || {
-		grep -E '^(FAIL|diag|tsp_fuzz)' "$1" | head -n 24
+		{ grep -E '^(FAIL|tsp_fuzz)' "$1" | head -n 12; grep '^diag' "$1" | head -n 12; }
+		cp "$1" "$TSP_OUT/soak-$(basename "$PWD")-$(basename "$1")"
 		fail "tsp_fuzz ($2) violated an invariant: $(head -n 1 "$1")"
 	}
 	log "fuzz ($2): $l"
