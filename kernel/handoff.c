@@ -481,7 +481,7 @@ static int tsp_move_unread(struct tsp_session *s, int x)
 	struct socket *src = tsp_sock(s, x), *dst = tsp_sock(s, !x);
 	struct tcp_sock *tp = tcp_sk(src->sk);
 	size_t bufsz, moved = 0, urg = 0;
-	bool has_urg = false;
+	enum { URG_NONE, URG_SEND, URG_DROP } urg_how = URG_NONE;
 	int err = 0;
 	void *buf;
 
@@ -493,16 +493,18 @@ static int tsp_move_unread(struct tsp_session *s, int x)
 	bufsz = tp->rcv_nxt - tp->copied_seq;
 	if (bufsz && sock_flag(src->sk, SOCK_DONE))
 		bufsz--;	/* the peer's FIN is not a byte */
-	/* An urgent byte among them: tcp_recvmsg() stops at it and, on a
-	 * socket without SO_OOBINLINE, skips it (the stream would lose a
-	 * byte).  Forget the mark (no new one can come) and send that byte
-	 * urgent on the sink: the server still gets its urgent pointer.
+	/* An urgent byte among them: while the mark is set tcp_recvmsg()
+	 * stops at it (and there returns early if a signal is pending)
+	 * and, on a socket without SO_OOBINLINE, skips it.  Forget the mark
+	 * (no new one can come) and handle the byte here: one the proxy has
+	 * not read (TCP_URG_VALID) goes to the sink urgent, so the server
+	 * still gets its urgent pointer; one the proxy took with MSG_OOB
+	 * (TCP_URG_READ) is no longer part of the stream.
 	 */
-	if ((tp->urg_data & TCP_URG_VALID) &&
-	    !before(tp->urg_seq, tp->copied_seq) &&
+	if (tp->urg_data && !before(tp->urg_seq, tp->copied_seq) &&
 	    before(tp->urg_seq, tp->copied_seq + bufsz)) {
 		urg = tp->urg_seq - tp->copied_seq;
-		has_urg = true;
+		urg_how = (tp->urg_data & TCP_URG_VALID) ? URG_SEND : URG_DROP;
 	}
 	WRITE_ONCE(tp->urg_data, 0);
 	release_sock(src->sk);
@@ -525,17 +527,25 @@ static int tsp_move_unread(struct tsp_session *s, int x)
 			break;
 		}
 		while (off < n) {
-			size_t len = n - off;
+			size_t len = n - off, at = moved + off;
 			struct kvec wv = { .iov_base = buf + off };
 			struct msghdr wm = { .msg_flags = MSG_NOSIGNAL };
 			int w;
 
-			/* up to the urgent byte, sent with MSG_OOB: the
-			 * urgent pointer marks the last byte of that write
+			/* up to the urgent byte: sent with MSG_OOB (the urgent
+			 * pointer marks the last byte of that write), or left
+			 * out
 			 */
-			if (has_urg && urg >= moved + off && urg < moved + n) {
-				len = urg - (moved + off) + 1;
-				wm.msg_flags |= MSG_OOB;
+			if (urg_how != URG_NONE && urg >= at && urg < moved + n) {
+				len = urg - at;
+				if (urg_how == URG_SEND) {
+					len++;
+					wm.msg_flags |= MSG_OOB;
+				} else if (!len) {
+					off++;
+					urg_how = URG_NONE;
+					continue;
+				}
 			}
 			wv.iov_len = len;
 			w = kernel_sendmsg(dst, &wm, &wv, 1, len);
@@ -544,7 +554,7 @@ static int tsp_move_unread(struct tsp_session *s, int x)
 				goto out;
 			}
 			if ((wm.msg_flags & MSG_OOB) && (size_t)w == len)
-				has_urg = false;
+				urg_how = URG_NONE;
 			off += w;
 		}
 		moved += n;

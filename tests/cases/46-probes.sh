@@ -19,7 +19,12 @@
 #                answers only once the client's 4000 are queued there): the
 #                drained call moves it to the server urgent and in place
 #                (tcp_recvmsg() skips it on a socket without SO_OOBINLINE,
-#                which cost the stream a byte, seen once in CI).
+#                which cost the stream a byte, seen once in CI);
+#   urgent-read  the same, but the proxy took the urgent byte with MSG_OOB
+#                just before the call: it is no longer part of the stream,
+#                and the server must get the 64 KiB but that byte (moved
+#                inline, it would arrive twice: once from the proxy's
+#                hands, once from the queue).
 # timeout: 180
 . "$TSP_ROOT/tests/lib.sh"
 . "$TSP_ROOT/tests/cases/_helpers.bash"
@@ -88,4 +93,26 @@ xfer urgq 64K 64K
 urg=$(kv "$(last_line urgq.srv.out)" urg)
 [ "${urg:-0}" -ge 1 ] || fail "urgent-unread: the server got no SIGURG: $(last_line urgq.srv.out)"
 log "urgent-unread: moved by the drained call, urgent and in place (SIGURG), stream exact"
+
+# urgent data the proxy read out of band before the splice
+SX=(--gate urgr.go --gate-at 0)
+start_server urgr --once --send 64K --expect $((65536 - 1)) --hole-at 1000 --shut "${SX[@]}"
+start_proxy urgr --mode drained --relay-req 100 --hold-resp 1K --read-oob
+(wait_until 20 queued 3900 && touch urgr.go) &
+run_client urgr --send 64K --expect 64K --shut --oob-at 1000 --gate urgr.spliced --gate-at 4000
+bg_pid_wait "$SRV_PID" 30 || tfail urgr "server exit"
+bg_pid_wait "$PRX_PID" 30 || tfail urgr "proxy exit"
+grep -q "ioctl=ok" urgr.prx.out || tfail urgr "not spliced: $(last_line urgr.prx.out)"
+declare -A C S
+kvp C "$(last_line urgr.cli.out)"
+kvp S "$(last_line urgr.srv.out)"
+[ "${C[sent]:-}" = 65536 ] || tfail urgr "client sent ${C[sent]:-}"
+[ "${S[recv]:-}" = 65535 ] && [ "${S[verify]:-}" = ok ] ||
+	tfail urgr "server: recv=${S[recv]:-} verify=${S[verify]:-} (65535 ok: all but the byte at 1000)"
+[ "${C[recv]:-}" = 65536 ] && [ "${C[verify]:-}" = ok ] &&
+	[ "${S[sent_sha]:-x}" = "${C[recv_sha]:-y}" ] ||
+	tfail urgr "client: recv=${C[recv]:-} verify=${C[verify]:-}"
+[ "${C[eof]:-}" = yes ] && [ "${S[eof]:-}" = yes ] ||
+	tfail urgr "eof: client ${C[eof]:-} server ${S[eof]:-}"
+log "urgent-read: the byte the proxy took out of band stayed out, the rest exact"
 exit 0

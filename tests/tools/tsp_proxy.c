@@ -58,6 +58,7 @@ static struct {
 	int delay_ms;
 	int keep, stay;
 	int fallback_copy;
+	int read_oob;
 	double timeout_s;
 	const char *pid_file, *ready_file, *spliced_file;
 	int quiet;
@@ -148,6 +149,9 @@ static void usage(FILE *f)
 "  --fallback-copy   drained/legacy: when the splice call fails with ENOTCONN\n"
 "                    (e.g. both peers already finished), relay the session\n"
 "                    in user space (as copy), end=fallback-eof\n"
+"  --read-oob        drained: take the client's urgent byte with MSG_OOB just\n"
+"                    before the splice call (fails if there is none); it is\n"
+"                    then no longer part of the stream the server gets\n"
 "  --quiet           no informational messages on stderr\n"
 "  --help            this text\n"
 "\n"
@@ -209,6 +213,7 @@ static void parse_args(int argc, char **argv)
 		else if (!strcmp(a, "--spliced-file")) { TAKE(); opt.spliced_file = v; }
 		else if (!strcmp(a, "--quiet")) opt.quiet = 1;
 		else if (!strcmp(a, "--fallback-copy")) opt.fallback_copy = 1;
+		else if (!strcmp(a, "--read-oob")) opt.read_oob = 1;
 		else tsp_die(prog, "unknown option %s (see --help)", a);
 #undef TAKE
 	}
@@ -441,6 +446,15 @@ static void drain_done(struct sess *s, int64_t now)
 		splice_point_passed();
 		sess_finish(s, "idle", 1);
 		return;
+	}
+	if (opt.read_oob) {
+		char b;
+		ssize_t n = recv(s->cfd, &b, 1, MSG_OOB | MSG_DONTWAIT);
+
+		if (n != 1) {
+			sess_fail(s, "recv(MSG_OOB)", n < 0 ? errno : EPROTO);
+			return;
+		}
 	}
 	do_ioctl(s, TCP_SPLICE_F_DRAINED);
 	splice_point_passed();

@@ -63,9 +63,11 @@ static struct {
 	int rcvbuf;			/* SO_RCVBUF, 0 = default */
 	int keepalive;			/* TCP_KEEPIDLE seconds, 0 = off */
 	int64_t oob_at;			/* offset sent with MSG_OOB, -1 = none */
+	int64_t hole_at;		/* sender's byte not received, -1 = none */
 	int quiet;
 } opt = {
 	.oob_at = -1,
+	.hole_at = -1,
 	.rst_after = -1,
 	.timeout_s = 60,
 	.connect_retry_s = 10,
@@ -88,6 +90,7 @@ struct conn {
 	uint8_t idbuf[8];
 	unsigned int idlen;
 	int64_t mismatch;		/* -1: none */
+	int hole_done;			/* --hole-at stepped over */
 	int eof;			/* 0 no, 1 yes, 2 rst */
 	int err;			/* first unexpected errno, ETIMEDOUT on timeout */
 	int send_done, shut_done, recv_done, aborted;
@@ -159,6 +162,9 @@ static void usage(FILE *f)
 "  --oob-at N        send the byte at offset N with MSG_OOB (urgent data); the\n"
 "                    receiver keeps it inline (SO_OOBINLINE), so the stream\n"
 "                    stays exact, and counts SIGURG: urg=K in its lines\n"
+"  --hole-at N       the sender's byte at offset N does not arrive (a proxy\n"
+"                    took it out of band): the bytes after it are verified\n"
+"                    one offset earlier, --expect counts without it\n"
 "  --quiet           no informational messages on stderr\n"
 "  --help            this text\n"
 "\n"
@@ -210,6 +216,7 @@ static void parse_args(int argc, char **argv)
 		else if (!strcmp(a, "--rcvbuf")) { TAKE(); opt.rcvbuf = (int)tsp_need_size(prog, a, v); }
 		else if (!strcmp(a, "--keepalive")) { TAKE(); opt.keepalive = (int)tsp_need_size(prog, a, v); if (opt.keepalive < 1) tsp_die(prog, "bad --keepalive"); }
 		else if (!strcmp(a, "--oob-at")) { TAKE(); opt.oob_at = (int64_t)tsp_need_size(prog, a, v); }
+		else if (!strcmp(a, "--hole-at")) { TAKE(); opt.hole_at = (int64_t)tsp_need_size(prog, a, v); }
 		else if (!strcmp(a, "--send-after-eof")) opt.send_after_eof = 1;
 		else if (!strcmp(a, "--rate")) { TAKE(); opt.rate = tsp_need_size(prog, a, v); }
 		else if (!strcmp(a, "--expect-eof")) {
@@ -382,7 +389,20 @@ static void verify_bytes(struct conn *c, const uint8_t *p, size_t n)
 		if (c->recv < opt.expect)
 			want = (opt.expect - c->recv < n) ? (size_t)(opt.expect - c->recv) : n;
 		if (want) {
-			tsp_stream_fill(&c->rx, vbuf, want);
+			size_t a = want;
+
+			/* --hole-at: the generator steps over the missing byte */
+			if (opt.hole_at >= 0 && !c->hole_done &&
+			    (uint64_t)opt.hole_at < c->recv + want)
+				a = (size_t)((uint64_t)opt.hole_at - c->recv);
+			tsp_stream_fill(&c->rx, vbuf, a);
+			if (a < want) {
+				uint8_t skip;
+
+				tsp_stream_fill(&c->rx, &skip, 1);
+				tsp_stream_fill(&c->rx, vbuf + a, want - a);
+				c->hole_done = 1;
+			}
 			if (memcmp(vbuf, p, want)) {
 				size_t k = 0;
 
