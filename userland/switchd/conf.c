@@ -389,6 +389,12 @@ static int kw_global(struct pctx *p, char **t, int n)
 		if (v < 1024 || v > (16 << 20))
 			return perr(p, "buffer-size: between 1k and 16m");
 		c->buf_size = v;
+	} else if (!strcmp(t[0], "events-buffer")) {
+		if (want(p, n, 2, 2, "events-buffer SIZE") || sz(p, t[1], &v))
+			return -1;
+		if (v < 4096 || v > (256 << 20))
+			return perr(p, "events-buffer: between 4k and 256m");
+		c->events_buf = v;
 	} else if (!strcmp(t[0], "timeout")) {
 		return do_timeout(p, t, n, &c->t_head, &c->t_connect, &c->t_idle, &c->t_grace);
 	} else if (!strcmp(t[0], "max-header")) {
@@ -782,6 +788,7 @@ static struct conf *conf_new(const char *path)
 	c->max_conn = 10000;
 	c->pipe_pool = 256;
 	c->buf_size = 32 << 10;
+	c->events_buf = 8 << 20;
 	c->t_head = 10000;
 	c->t_connect = 5000;
 	c->t_idle = 300000;
@@ -904,12 +911,12 @@ void conf_dump(const struct conf *c, FILE *f)
 	static const char *const bal[] = { "rr", "leastconn", "source" };
 
 	fprintf(f, "global\n    workers %d\n    splice %s\n    splice-threads %d\n"
-		"    max-conn %d\n    pipe-pool %d\n    buffer-size %lld\n"
+		"    max-conn %d\n    pipe-pool %d\n    buffer-size %lld\n    events-buffer %lld\n"
 		"    timeout client-header %lldms\n    timeout connect %lldms\n"
 		"    timeout idle %lldms\n    timeout grace %lldms\n"
 		"    max-header %lld\n    max-body %lld\n    log %s\n",
 		c->workers, splice_mode_name(c->splice), c->splice_threads,
-		c->max_conn, c->pipe_pool, (long long)c->buf_size,
+		c->max_conn, c->pipe_pool, (long long)c->buf_size, (long long)c->events_buf,
 		(long long)c->t_head, (long long)c->t_connect, (long long)c->t_idle,
 		(long long)c->t_grace, (long long)c->max_header, (long long)c->max_body, c->log);
 	if (c->splice_after >= 0)

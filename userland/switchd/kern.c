@@ -58,7 +58,7 @@ bool kern_has_events(void)
  * Open a splice handle per thread and the events handle.  0 when the
  * module answers, else a positive errno (ENOENT: not loaded).
  */
-int kern_open(int nthreads)
+int kern_open(int nthreads, int64_t events_buf)
 {
 	int err = 0;
 
@@ -83,11 +83,12 @@ int kern_open(int nthreads)
 	W.kernel_ok = true;
 	evh = tcpsplice_open(TCPSPLICE_OPEN_NETLINK_ONLY);
 	if (evh && tcpsplice_events_subscribe(evh) == 0) {
-		int sz = 8 << 20;
+		int sz = (int)events_buf;
 
 		ev_events.fd = tcpsplice_events_fd(evh);
-		/* bursts of thousands of sessions: beyond rmem_max while we
-		 * still may (CAP_NET_ADMIN); lost events are recovered anyway */
+		/* bursts of thousands of sessions (8m by default, about 6 000
+		 * events): beyond rmem_max while we still may (CAP_NET_ADMIN);
+		 * lost events are recovered anyway */
 		setsockopt(ev_events.fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
 		if (ev_events.fd >= 0 && ev_add(&ev_events, EPOLLIN) == 0)
 			W.events_ok = true;
@@ -485,11 +486,14 @@ static int on_dump(const struct tcpsplice_session_info *si, void *arg)
  * taken while the module's table changes may miss entries, so a session
  * missing from it (events lost, or a hash table walk restarted) is looked
  * up by id, and declared gone ("unknown") only if it is still unknown to
- * the module and without an end event one sweep later.
+ * the module and without an end event one sweep later; the full dumps go
+ * on until no such session is left (else one looked up gone once would
+ * wait for its second look-up forever: a TIME_WAIT-only dump skips it).
  */
 void kern_sweep(void)
 {
 	struct tcpsplice_session_info info;
+	bool unsettled = false;	/* a session missing from the dump not settled */
 	int lookups = 0;
 
 	if (!tab_n || !evh)
@@ -526,7 +530,12 @@ void kern_sweep(void)
 			struct kpend *k = *pp;
 			int e;
 
-			if (k->seen == poll_gen || W.now - k->t_handoff < 2000 || lookups >= 256) {
+			if (k->seen == poll_gen) {
+				pp = &k->next;
+				continue;
+			}
+			if (W.now - k->t_handoff < 2000 || lookups >= 256) {
+				unsettled = true;
 				pp = &k->next;
 				continue;
 			}
@@ -540,6 +549,7 @@ void kern_sweep(void)
 			/* the module unlinks a session just before it sends the
 			 * end event: give the event a second to arrive */
 			if ((e < 0 && e != -ENOENT) || (e == -ENOENT && ++k->missing < 2)) {
+				unsettled = true;
 				pp = &k->next;
 				continue;
 			}
@@ -551,7 +561,10 @@ void kern_sweep(void)
 				kfinish(k, 0, 0, "unknown");
 		}
 	}
-	events_lost = false;
+	/* full dumps go on until every session they missed is settled: one
+	 * looked up gone must be looked up again a sweep later */
+	if (!unsettled)
+		events_lost = false;
 }
 
 static void sweep_fire(struct timer *t)

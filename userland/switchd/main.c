@@ -241,7 +241,7 @@ static void kernel_setup(struct conf *c, bool fatal)
 
 	if (!needs_kernel(c) || W.kernel_ok)
 		return;
-	err = kern_open(c->splice_threads);
+	err = kern_open(c->splice_threads, c->events_buf);
 	if (err) {
 		if (requires_kernel(c)) {
 			log_msg("%s: splice kernel: tcp_splice is not available (%s); %s",

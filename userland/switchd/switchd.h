@@ -161,6 +161,8 @@ struct conf {
 	int max_conn;
 	int pipe_pool;
 	int64_t buf_size;
+	int64_t events_buf;	/* receive buffer of the module's events,
+				 * bytes (read at start-up) */
 	int64_t t_head, t_connect, t_idle, t_grace;
 	int64_t max_header, max_body;
 	struct listener **lis;
@@ -320,7 +322,7 @@ void handoff_shutdown(void);
 int handoff_pending(void);
 
 /* kern.c: the tcp_splice wrapper */
-int kern_open(int nthreads);	/* 0 if the module answers */
+int kern_open(int nthreads, int64_t events_buf);	/* 0 if the module answers */
 void kern_close(void);
 int kern_splice(int thread, int cfd, int sfd, uint64_t *id);
 bool kern_available(void);

@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 			      conf_backend(c, "api")->srv[0]->check, "example: no-check");
 			CHECK(!conf_backend(c, "ssh")->srv[0]->check, "example: no check section");
 			CHECK(c->splice == SPLICE_AUTO && c->max_header == 16384 &&
-			      c->stats_mode == 0660, "example: globals");
+			      c->stats_mode == 0660 && c->events_buf == 8 << 20, "example: globals");
 			conf_put(c);
 		}
 	}
@@ -100,6 +100,11 @@ int main(int argc, char **argv)
 	 * user space, kernel hands off at once */
 	CHECK(c && splice_after_of(c->lis[0], c, SPLICE_AUTO) == AUTO_SPLICE_AFTER &&
 	      splice_after_of(c->lis[0], c, SPLICE_KERNEL) == 0, "splice-after defaults");
+	conf_put(c);
+	c = load_text("events-buffer 64k\n"
+		      "listener w\n    bind 127.0.0.1:8080\n    default-backend b\n"
+		      "backend b\n    server s 127.0.0.1:80\n", err, sizeof(err));
+	CHECK(c && c->events_buf == 65536, "events-buffer 64k: %s", err);
 	conf_put(c);
 	/* global splice-after, a listener's own overrides it */
 	c = load_text("splice-after 1m\n"
@@ -153,6 +158,8 @@ int main(int argc, char **argv)
 	bad("listener w\n    bind 1.2.3.4:80\n    default-backend b\nbackend b\n", "backend b: no server");
 	bad("listener bad/name\n", "listener name 'bad/name'");
 	bad("stats-socket /x mode 999\n", "usage: stats-socket");
+	bad("events-buffer 1k\n", "events-buffer: between 4k and 256m");
+	bad("events-buffer\n", "usage: events-buffer SIZE");
 
 	unlink(tmp);
 	printf("test_conf: %d checks, %d failures\n", checks, failures);
