@@ -337,20 +337,13 @@ static int tsp_nl_splice(struct sk_buff *skb, struct genl_info *info)
 static struct tsp_session *tsp_nl_find(struct sk_buff *skb, struct net *net,
 				       u64 id)
 {
-	struct tsp_net *tn = tsp_pernet(net);
-	struct tsp_session *s, *found = NULL;
+	struct tsp_session *s = tsp_session_get_by_id(tsp_pernet(net), id);
 
-	rcu_read_lock();
-	list_for_each_entry_rcu(s, &tn->list, list) {
-		if (s->id != id)
-			continue;
-		if (tsp_nl_visible(skb, net, s) &&
-		    refcount_inc_not_zero(&s->ref))
-			found = s;
-		break;
+	if (s && !tsp_nl_visible(skb, net, s)) {
+		tsp_session_put(s);
+		s = NULL;
 	}
-	rcu_read_unlock();
-	return found;
+	return s;
 }
 
 static int tsp_nl_get(struct sk_buff *skb, struct genl_info *info)
@@ -463,8 +456,21 @@ static int tsp_nl_flush(struct sk_buff *skb, struct genl_info *info)
 	unsigned int n;
 
 	tsp_nl_parse_filter(info->attrs, &fa.f);
-	n = tsp_sessions_flush_match(tn, tsp_nl_flush_match, &fa,
-				     TSP_END_FLUSH);
+	if (fa.f.has_id) {
+		/* one session: from the index, not a walk of the list */
+		struct tsp_session *s = tsp_session_get_by_id(tn, fa.f.id);
+
+		n = 0;
+		if (s && !tsp_dead(s) && tsp_nl_match(s, &fa.f)) {
+			tsp_session_destroy(s, TSP_END_FLUSH, false);
+			n = 1;
+		}
+		if (s)
+			tsp_session_put(s);
+	} else {
+		n = tsp_sessions_flush_match(tn, tsp_nl_flush_match, &fa,
+					     TSP_END_FLUSH);
+	}
 	if (fa.f.has_id && !n) {
 		NL_SET_ERR_MSG(info->extack, "no such session");
 		return -ENOENT;

@@ -11,6 +11,7 @@
 #include <linux/percpu.h>
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
+#include <linux/xarray.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <linux/tcp_splice.h>
@@ -51,6 +52,9 @@ struct tsp_stats {
  * @count:	number of sessions in @table; the hooks skip all work at 0.
  * @list:	every session, for /proc and flushes.  Writers hold
  *		@list_lock; readers use RCU.
+ * @ids:	the sessions of @list by id, for a netlink GET (a walk of
+ *		@list would cost O(sessions) a request).  Changed with
+ *		@list, under @list_lock; readers use RCU (xa_load).
  * @sysctl:	values behind /proc/sys/net/tcp_splice/; read locklessly
  *		with READ_ONCE (an int store is atomic).
  * @stats:	per-CPU counters, updated with this_cpu_inc in any context.
@@ -60,7 +64,8 @@ struct tsp_net {
 	struct rhashtable table;
 	atomic_t count;
 	struct list_head list;
-	spinlock_t list_lock;	/* writers of @list */
+	spinlock_t list_lock;	/* writers of @list and @ids */
+	struct xarray ids;
 	int sysctl[__TSP_SYS_MAX];
 	struct ctl_table *sysctl_table;
 	struct ctl_table_header *sysctl_hdr;

@@ -161,8 +161,27 @@ int tsp_session_insert(struct tsp_session *s)
 	 */
 	spin_lock_bh(&tn->list_lock);
 	s->id = atomic64_inc_return(&tsp_next_id);
-	list_add_tail_rcu(&s->list, &tn->list);
+	/* GFP_ATOMIC under the lock: its node (about 9 B a session) rarely
+	 * needs an allocation, and a failure refuses the splice cleanly.
+	 */
+	err = xa_insert(&tn->ids, (unsigned long)s->id, s, GFP_ATOMIC);
+	if (!err)
+		list_add_tail_rcu(&s->list, &tn->list);
 	spin_unlock_bh(&tn->list_lock);
+	if (err) {
+		/* Never listed: undo the table entries as an unlink would
+		 * (a packet handler that found them meanwhile is an RCU
+		 * reader; the caller's put frees after a grace period).
+		 */
+		set_bit(TSP_F_DEAD, &s->flags);
+		rhashtable_remove_fast(&tn->table, &s->node[0].rh,
+				       tsp_rht_params);
+		rhashtable_remove_fast(&tn->table, &s->node[1].rh,
+				       tsp_rht_params);
+		atomic_dec(&tn->count);
+		refcount_dec(&s->ref);
+		return -ENOMEM;	/* -EBUSY (id taken) cannot happen */
+	}
 	tsp_stat_inc(tn, TCP_SPLICE_STAT_SESSIONS_CREATED);
 	return 0;
 }
@@ -204,6 +223,7 @@ static bool tsp_session_unlink(struct tsp_session *s)
 	atomic_dec(&tn->count);
 	spin_lock_bh(&tn->list_lock);
 	list_del_rcu(&s->list);
+	xa_erase(&tn->ids, (unsigned long)s->id);
 	spin_unlock_bh(&tn->list_lock);
 	return true;
 }
@@ -546,12 +566,31 @@ void tsp_sessions_flush(struct tsp_net *tn, enum tsp_end_reason why)
 
 int tsp_table_init(struct tsp_net *tn)
 {
+	xa_init(&tn->ids);
 	return rhashtable_init(&tn->table, &tsp_rht_params);
 }
 
 void tsp_table_destroy(struct tsp_net *tn)
 {
 	rhashtable_destroy(&tn->table);
+	xa_destroy(&tn->ids);	/* empty: every session was ended */
+}
+
+/*
+ * The session @id of @tn with a reference, or NULL.  Any context; the
+ * caller checks that it may see it.
+ */
+struct tsp_session *tsp_session_get_by_id(struct tsp_net *tn, u64 id)
+{
+	struct tsp_session *s;
+
+	rcu_read_lock();
+	s = xa_load(&tn->ids, (unsigned long)id);
+	/* (an unsigned long narrower than the id would alias) */
+	if (s && (s->id != id || !refcount_inc_not_zero(&s->ref)))
+		s = NULL;
+	rcu_read_unlock();
+	return s;
 }
 
 /* Module-wide: the sessions' workqueue and their slab cache. */

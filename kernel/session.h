@@ -254,6 +254,7 @@ unsigned int tsp_sessions_flush_match(struct tsp_net *tn,
 						    void *arg),
 				      void *arg, enum tsp_end_reason why);
 int tsp_table_init(struct tsp_net *tn);
+struct tsp_session *tsp_session_get_by_id(struct tsp_net *tn, u64 id);
 void tsp_table_destroy(struct tsp_net *tn);
 struct tsp_session *tsp_lookup(struct tsp_net *tn, const struct tsp_key *k,
 			       u8 *side);
