@@ -156,15 +156,26 @@ fi
 
 echo "vm: booting $kver ($(basename "$kernel")), results in $out"
 t0=${EPOCHREALTIME/./}
-# The host timeout is the guest's plus time to boot and report.
-timeout -k 10 $((tmo + 120)) "${qemu[@]}" -serial "file:$out/console.log" \
-	> "$out/qemu.log" 2>&1 &
-qpid=$!
-tail -n +1 -f --pid=$qpid "$out/runner.log" &
-tpid=$!
-wait $qpid
-qrc=$?
-wait $tpid
+# The host timeout is the guest's plus time to boot and report.  A guest
+# whose kernel reported a splat while booting runs no case (run-guest.sh):
+# boot it again, twice at most, its logs kept in boot-N/.
+for boot in 1 2 3; do
+	timeout -k 10 $((tmo + 120)) "${qemu[@]}" -serial "file:$out/console.log" \
+		> "$out/qemu.log" 2>&1 &
+	qpid=$!
+	tail -n +1 -f --pid=$qpid "$out/runner.log" &
+	tpid=$!
+	wait $qpid
+	qrc=$?
+	wait $tpid
+	[ -f "$out/boot-splat" ] && [ $boot -lt 3 ] || break
+	mkdir -p "$out/boot-$boot"
+	for f in console.log qemu.log runner.log boot.dmesg dmesg.log summary exit boot-splat; do
+		[ -e "$out/$f" ] && mv "$out/$f" "$out/boot-$boot/"
+	done
+	: > "$out/runner.log"
+	echo "vm: the kernel reported while booting ($out/boot-$boot/); booting again"
+done
 t1=${EPOCHREALTIME/./}
 wall=$(( (t1 - t0) / 1000000 )).$(( (t1 - t0) / 100000 % 10 ))
 
