@@ -130,9 +130,19 @@ active() {
 # then Percpu (bytes) from /proc/meminfo, then the module's session cache
 # (objects x slab_size from /sys/kernel/slab/tsp_session: with slab merging
 # on, as in Debian's kernels, that is the merged cache it lives in).
+# /proc/slabinfo names a merged cache after one of its users only: the
+# one holding tsp_session (skbuff_fclone_cache on 6.1, both 512 B) is
+# listed as "NAME=tsp_session", not as a growth of its own.
 slab_snap() {
-	local d=/sys/kernel/slab/tsp_session
-	awk 'NR > 2 { print $1, $2 * $4 }' /proc/slabinfo > "$1"
+	local d=/sys/kernel/slab/tsp_session m l al=" "
+	if [ -L $d ]; then
+		m=$(readlink $d)
+		for l in /sys/kernel/slab/*; do
+			[ "$(readlink "$l")" = "$m" ] && al+="${l##*/} "
+		done
+	fi
+	awk -v al="$al" 'NR > 2 { n = $1; if (n != "tsp_session" && index(al, " " n " ")) n = n "=tsp_session"; print n, $2 * $4 }' \
+		/proc/slabinfo > "$1"
 	awk '$1 == "Percpu:" { print "Percpu", $2 * 1024 }' /proc/meminfo >> "$1"
 	[ -r $d/objects ] && echo "tsp_session $(($(cut -d' ' -f1 $d/objects) * $(cat $d/slab_size)))" >> "$1"
 	return 0
