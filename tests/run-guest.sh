@@ -170,6 +170,11 @@ done
 # Each case is a job of its own (set -m: own process group), watched by a
 # subshell that kills the group on timeout: no timeout(1) process needed.
 pass=0 fail=0 skip=0
+# A glob that names no case is a mistake, not a pass.
+if [ ${#cases[@]} -eq 0 ]; then
+	echo "FAIL tests (no case in ${TSP_CASES:-tests/cases} matches TESTS='$TESTS')"
+	fail=1
+fi
 # A splat while booting fails the run too, and no case runs: the kernel
 # is tainted and has turned lock debugging off (seen once in about a
 # hundred debug-kernel boots under emulation: KASAN, an interrupt in
