@@ -453,28 +453,24 @@ static int tsp_nl_flush(struct sk_buff *skb, struct genl_info *info)
 {
 	struct tsp_net *tn = tsp_pernet(genl_info_net(info));
 	struct tsp_nl_flush_arg fa;
-	unsigned int n;
 
 	tsp_nl_parse_filter(info->attrs, &fa.f);
 	if (fa.f.has_id) {
 		/* one session: from the index, not a walk of the list */
 		struct tsp_session *s = tsp_session_get_by_id(tn, fa.f.id);
+		bool found = s && !tsp_dead(s) && tsp_nl_match(s, &fa.f);
 
-		n = 0;
-		if (s && !tsp_dead(s) && tsp_nl_match(s, &fa.f)) {
+		if (found)
 			tsp_session_destroy(s, TSP_END_FLUSH, false);
-			n = 1;
-		}
 		if (s)
 			tsp_session_put(s);
-	} else {
-		n = tsp_sessions_flush_match(tn, tsp_nl_flush_match, &fa,
-					     TSP_END_FLUSH);
+		if (!found) {
+			NL_SET_ERR_MSG(info->extack, "no such session");
+			return -ENOENT;
+		}
+		return 0;
 	}
-	if (fa.f.has_id && !n) {
-		NL_SET_ERR_MSG(info->extack, "no such session");
-		return -ENOENT;
-	}
+	tsp_sessions_flush_match(tn, tsp_nl_flush_match, &fa, TSP_END_FLUSH);
 	return 0;
 }
 

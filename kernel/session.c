@@ -132,6 +132,21 @@ struct tsp_session *tsp_session_alloc(struct tsp_net *tn)
 /* Set once, at unload, before the last sessions are ended (main.c). */
 bool tsp_unloading;
 
+/*
+ * Take both tuples of @s out of the table and drop the count they stand
+ * for.  The second may never have gone in: its removal then finds nothing
+ * (the table compares nodes, not keys, so another session's equal tuple
+ * stays).
+ */
+static void tsp_session_unhash(struct tsp_session *s)
+{
+	struct tsp_net *tn = s->tn;
+
+	rhashtable_remove_fast(&tn->table, &s->node[0].rh, tsp_rht_params);
+	rhashtable_remove_fast(&tn->table, &s->node[1].rh, tsp_rht_params);
+	atomic_dec(&tn->count);
+}
+
 /* Publish @s: both tuples in the table, the session in the list. */
 int tsp_session_insert(struct tsp_session *s)
 {
@@ -147,15 +162,14 @@ int tsp_session_insert(struct tsp_session *s)
 					    tsp_rht_params);
 	if (err)
 		return err == -EEXIST ? -EBUSY : err;
+	atomic_inc(&tn->count);
 	err = rhashtable_lookup_insert_fast(&tn->table, &s->node[1].rh,
 					    tsp_rht_params);
 	if (err) {
-		rhashtable_remove_fast(&tn->table, &s->node[0].rh,
-				       tsp_rht_params);
+		tsp_session_unhash(s);
 		return err == -EEXIST ? -EBUSY : err;
 	}
 	refcount_inc(&s->ref);		/* the table's reference */
-	atomic_inc(&tn->count);
 	/* Ids grow along tn->list (given as the session is appended, under
 	 * the list lock): a netlink dump resumes after the last id it sent.
 	 */
@@ -174,11 +188,7 @@ int tsp_session_insert(struct tsp_session *s)
 		 * reader; the caller's put frees after a grace period).
 		 */
 		set_bit(TSP_F_DEAD, &s->flags);
-		rhashtable_remove_fast(&tn->table, &s->node[0].rh,
-				       tsp_rht_params);
-		rhashtable_remove_fast(&tn->table, &s->node[1].rh,
-				       tsp_rht_params);
-		atomic_dec(&tn->count);
+		tsp_session_unhash(s);
 		refcount_dec(&s->ref);
 		return -ENOMEM;	/* -EBUSY (id taken) cannot happen */
 	}
@@ -218,9 +228,7 @@ static bool tsp_session_unlink(struct tsp_session *s)
 
 	if (test_and_set_bit(TSP_F_DEAD, &s->flags))
 		return false;
-	rhashtable_remove_fast(&tn->table, &s->node[0].rh, tsp_rht_params);
-	rhashtable_remove_fast(&tn->table, &s->node[1].rh, tsp_rht_params);
-	atomic_dec(&tn->count);
+	tsp_session_unhash(s);
 	spin_lock_bh(&tn->list_lock);
 	list_del_rcu(&s->list);
 	xa_erase(&tn->ids, (unsigned long)s->id);
