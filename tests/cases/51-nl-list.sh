@@ -92,6 +92,18 @@ assert_eq "$(jq -r .proxy_a.port <<< "$gj")" 8001 "get -j: proxy port of nobody'
 assert_eq "$(jq -r .server.port <<< "$gj")" 5002 "get -j: server port of nobody's session"
 out=$(adm proxy get 999999 2>&1) && fail "get of an unknown id succeeded"
 [[ $out == *"get 999999: No such file or directory (kernel: no such session)"* ]] || fail "get unknown: $out"
+# several ids: each shown in order, an unknown one reported between them
+# (exit status 2), the others still shown
+out=$(adm proxy -j get "${RIDS[1]}" 999999 "$NID" 2> get.err); rc=$?
+assert_eq "$rc" 2 "get of three ids, one unknown: exit status"
+assert_eq "$(jq -s -c '[.[].id]' <<< "$out")" "[${RIDS[1]},$NID]" "get of three ids: the two known"
+assert_eq "$(cat get.err)" "tcpspliceadm: get 999999: No such file or directory (kernel: no such session)" \
+	"get of three ids: the unknown one"
+# (expires and age move on between calls: compare the rest)
+g2=$(adm proxy -n get "${RIDS[0]}" "${RIDS[0]}" | grep -Ev '^(expires|age) ') ||
+	fail "get of an id twice"
+g1=$(grep -Ev '^(expires|age) ' <<< "$g")
+assert_eq "$g2" "$g1"$'\n\n'"$g1" "get of an id twice: two blocks, a blank line between"
 
 # --- filters ----------------------------------------------------------------------
 # count ARGS...: sessions list -j shows with these filters (as root)

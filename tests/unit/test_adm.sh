@@ -26,9 +26,10 @@ t 0 'Filters' -h
 t 0 '^tcpspliceadm [0-9.]+ \(libtcpsplice API 1\)' -V
 t 255 'Error: command "bogus" is unknown' bogus
 t 255 'Try "tcpspliceadm help"' bogus
-t 255 'get needs exactly one session id' get
+t 255 'get needs a session id' get
 t 255 'not a session id' get abc
-t 255 'get needs exactly one' get 1 2
+t 255 'argument "x" is wrong: not a session id' get 1 2 x
+t 1 'module is not loaded' get 1 2
 t 255 'get takes no filter' get 1 --port 80
 t 255 '--port needs a number' list --port 70000
 t 255 '--addr needs an IPv4' list --addr 1.2.3

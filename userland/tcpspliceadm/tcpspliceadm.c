@@ -36,7 +36,8 @@ static const char usage_text[] =
 "                       client, B to the server), server, state, time until\n"
 "                       the state's timeout, age, and packets and bytes\n"
 "                       forwarded each way.  Aliases: ls, show.\n"
-"  get ID               Show one session, one field per line.\n"
+"  get ID...            Show the sessions, one field per line (JSON: one\n"
+"                       object per line).\n"
 "  stats                Show the counters of the namespace (the same as\n"
 "                       /proc/net/stat/tcp_splice).\n"
 "  flush [ID] [FILTER]...\n"
@@ -186,24 +187,37 @@ static int cmd_list(struct tcpsplice_handle *h, const struct tcpsplice_filter *f
 	return 0;
 }
 
-static int cmd_get(struct tcpsplice_handle *h, uint64_t id, const struct fmt_opts *o)
+/*
+ * Show each of @n sessions (ids already parsed): one block each (a blank
+ * line between), or one JSON object per line.  A session the kernel does
+ * not give is reported and the others still shown; the exit status then
+ * says so.
+ */
+static int cmd_get(struct tcpsplice_handle *h, const uint64_t *ids, int n,
+		   const struct fmt_opts *o)
 {
 	struct tcpsplice_session_info s;
+	int i, e, rc = 0, shown = 0;
 	char what[48];
-	int e;
 
-	e = tcpsplice_get(h, id, &s);
-	if (e < 0) {
-		snprintf(what, sizeof(what), "get %llu", (unsigned long long)id);
-		return report(h, what, e);
+	for (i = 0; i < n; i++) {
+		e = tcpsplice_get(h, ids[i], &s);
+		if (e < 0) {
+			snprintf(what, sizeof(what), "get %llu", (unsigned long long)ids[i]);
+			rc = report(h, what, e);
+			continue;
+		}
+		if (o->json) {
+			print_session_json(stdout, &s, o);
+			fputc('\n', stdout);
+		} else {
+			if (shown)
+				fputc('\n', stdout);
+			print_session_long(stdout, &s, o);
+		}
+		shown++;
 	}
-	if (o->json) {
-		print_session_json(stdout, &s, o);
-		fputc('\n', stdout);
-	} else {
-		print_session_long(stdout, &s, o);
-	}
-	return 0;
+	return rc;
 }
 
 static int cmd_stats(struct tcpsplice_handle *h, const struct fmt_opts *o)
@@ -324,8 +338,8 @@ int main(int argc, char **argv)
 	const char *cmd;
 	long count = 0;
 	int quiet = 0, c, rc, nargs;
+	uint64_t u, *ids = NULL;
 	char **args;
-	uint64_t u;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":nrjtc:qVh", long_opts, NULL)) != -1) {
@@ -404,10 +418,16 @@ int main(int argc, char **argv)
 		bad_cmdline("command \"%s\" is unknown", cmd);
 
 	if (is(cmd, "get", NULL, NULL)) {
-		if (nargs != 1)
-			bad_cmdline("get needs exactly one session id");
-		if (parse_u64(args[0], &u) < 0)
-			bad_cmdline("argument \"%s\" is wrong: not a session id", args[0]);
+		if (nargs < 1)
+			bad_cmdline("get needs a session id");
+		ids = calloc((size_t)nargs, sizeof(*ids));
+		if (!ids) {
+			perror(PROG);
+			return 1;
+		}
+		for (c = 0; c < nargs; c++)
+			if (parse_u64(args[c], &ids[c]) < 0)
+				bad_cmdline("argument \"%s\" is wrong: not a session id", args[c]);
 		if (f.mask)
 			bad_cmdline("get takes no filter");
 	} else if (is(cmd, "flush", NULL, NULL)) {
@@ -431,7 +451,7 @@ int main(int argc, char **argv)
 	if (is(cmd, "list", "ls", "show"))
 		rc = cmd_list(h, &f, &o);
 	else if (is(cmd, "get", NULL, NULL))
-		rc = cmd_get(h, u, &o);
+		rc = cmd_get(h, ids, nargs, &o);
 	else if (is(cmd, "stats", "statistics", NULL))
 		rc = cmd_stats(h, &o);
 	else if (is(cmd, "flush", NULL, NULL))
@@ -439,6 +459,7 @@ int main(int argc, char **argv)
 	else
 		rc = cmd_events(h, &o, count, quiet);
 	tcpsplice_close(h);
+	free(ids);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		perror(PROG ": stdout");
 		rc = 1;
