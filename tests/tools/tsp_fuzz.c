@@ -1079,6 +1079,17 @@ static int sess_of_ino(ino_t ino)
 	return -1;
 }
 
+/* A session may have ended (its sockets or their peers were touched). */
+static void sess_maybe(int si)
+{
+	/* once touched, it may be ending (slowly): never sure again */
+	if (si >= 0) {
+		sess[si].weak = 1;
+		if (sess[si].st == S_LIVE)
+			sess[si].st = S_MAYBE;
+	}
+}
+
 /* A splice succeeded with id @id over netns @ns (netlink) or -1 (ioctl,
  * the fds' own).  @fc/@fs: the fds asked for, or -1 if unknown (mutated
  * netlink request: identify the sockets by the session's ports). */
@@ -1170,8 +1181,14 @@ static void splice_done(uint64_t id, int fc, int fs, int ns, const char *how)
 
 		if (pe >= 0 && (objs[pe].ino == objs[oi[!k]].ino || ps >= 0)) {
 			s->weak = s->loop = 1;
-			if (ps >= 0)
-				sess[ps].weak = sess[ps].loop = 1;
+			/* the older session may now end on its own too: no
+			 * longer one whose end only we can cause (make
+			 * soak-debug's 8th run flushed such a "live" one and
+			 * found it gone, seed 79724485) */
+			if (ps >= 0) {
+				sess_maybe(ps);
+				sess[ps].loop = 1;
+			}
 		}
 	}
 	/* A peer had finished: the session is closing from the start and
@@ -1195,19 +1212,6 @@ static void splice_done(uint64_t id, int fc, int fs, int ns, const char *how)
 	TRACE("  -> session %llu (fds %d,%d ns %d)\n", (unsigned long long)id, objs[oi[0]].fd,
 	      objs[oi[1]].fd, seqns);
 }
-
-/* A session may have ended (its sockets or their peers were touched). */
-static void sess_maybe(int si)
-{
-	/* once touched, it may be ending (slowly): never sure again */
-	if (si >= 0) {
-		sess[si].weak = 1;
-		if (sess[si].st == S_LIVE)
-			sess[si].st = S_MAYBE;
-	}
-}
-
-
 
 static void obj_touched(int i)
 {
