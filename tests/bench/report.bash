@@ -318,6 +318,9 @@ EOF
 			awk -F'\t' 'NR > 1 && NR <= 11 { printf "| %s | %s |\n", $1, $3 }' bench-scale-slab.tsv
 			echo
 		fi
+		if [ -s bench-scale-get.tsv ]; then
+			awk -F'\t' 'NR == 2 { printf "GET amid %s sessions (one `tcpspliceadm -j get` of %s ids, a request each, less one id alone: %s ms): the %s newest %s us each, %s unknown ids %s us each.\n\n", $1, $2, $3, $2, $6, $2, $7 }' bench-scale-get.tsv
+		fi
 		if [ -s bench-scale-flush.tsv ]; then
 			awk -F'\t' 'NR == 2 { printf "A flush of the last listener port'"'"'s sessions (`tcpspliceadm flush --port`, at the end of the module'"'"'s list) ended %s of %s in %s ms.\n\n", $2, $1, $3 }' bench-scale-flush.tsv
 		fi

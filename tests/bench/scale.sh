@@ -32,7 +32,8 @@
 # Output: $TSP_OUT/bench-scale.tsv (a row per step), bench-scale-slab.tsv
 # (the caches that grew, at the last step), bench-scale-setup.tsv (a row
 # every SCALE_PROGRESS seconds of a set-up: rate, CPU ticks, top tasks),
-# bench-scale-flush.tsv (the time of a flush of the last port's sessions).
+# bench-scale-flush.tsv (the time of a flush of the last port's sessions),
+# bench-scale-get.tsv (GET requests amid the sessions).
 # timeout: 1800
 . "$TSP_ROOT/tests/lib.sh"
 . "$TSP_ROOT/tests/bench/_bench.bash"
@@ -315,10 +316,45 @@ for n in $STEPS; do
 	# a step that fell short ends the ladder
 	[ "$got" -ge "$n" ] || { log "step $n: only $got sessions; no further step"; break; }
 done
+# GET at scale: one tcpspliceadm process asks for GET_IDS sessions one
+# request each, the newest (the end of the module's list: a GET that
+# walked the list from its head would walk it all) and as many unknown ids
+# (a walk would find nothing); one id alone is the process's own cost,
+# taken off.  Output: bench-scale-get.tsv.
+GET_IDS=${SCALE_GET_IDS:-1000}
+ADM=$TSP_ROOT/build/userland/tcpspliceadm
+# get_ms IDS...: milliseconds for one tcpspliceadm get of IDS
+get_ms() {
+	local t0
+	t0=$(now_ms)
+	in_ns proxy "$ADM" -j get "$@" > get.out 2> get.err
+	echo $(($(now_ms) - t0))
+}
+if [ -x "$ADM" ] && [ "${got:-0}" -gt 0 ]; then
+	in_ns proxy "$ADM" -j list | jq -r '.[].id' | sort -n > ids.all
+	mapfile -t live < <(tail -n "$GET_IDS" ids.all)
+	top=$(tail -n 1 ids.all)
+	mapfile -t unknown < <(seq $((top + 1000000)) $((top + 1000000 + ${#live[@]} - 1)))
+	one=() live_ms=() unk_ms=()
+	for r in 1 2 3; do
+		one+=("$(get_ms "${live[-1]}")")
+		live_ms+=("$(get_ms "${live[@]}")")
+		[ "$(wc -l < get.out)" = "${#live[@]}" ] ||
+			fail "get of the ${#live[@]} newest ids showed $(wc -l < get.out): $(head -n 2 get.err)"
+		unk_ms+=("$(get_ms "${unknown[@]}")")
+		[ "$(grep -c 'no such session' get.err)" = "${#unknown[@]}" ] ||
+			fail "get of ${#unknown[@]} unknown ids: $(grep -c 'no such session' get.err) refused"
+	done
+	o=$(median "${one[@]}") l=$(median "${live_ms[@]}") u=$(median "${unk_ms[@]}")
+	per() { awk -v t="$1" -v o="$o" -v n="${#live[@]}" 'BEGIN { printf "%.0f", (t - o) * 1000 / (n - 1) }'; }
+	log "get amid $(wc -l < ids.all) sessions: one id ${one[*]} ms; ${#live[@]} newest ${live_ms[*]} ms ($(per "$l") us each); ${#unknown[@]} unknown ${unk_ms[*]} ms ($(per "$u") us each)"
+	printf 'sessions\tids\tone_ms\tnewest_ms\tunknown_ms\tnewest_us_per_get\tunknown_us_per_get\n%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+		"$(wc -l < ids.all)" "${#live[@]}" "$o" "$l" "$u" "$(per "$l")" "$(per "$u")" \
+		> "$TSP_OUT/bench-scale-get.tsv"
+fi
 # A filtered flush at scale: the sessions of the last listener port, at
 # the end of the module's list (ids grow along it), the worst case for a
 # flush that would walk the list once per session it ends.
-ADM=$TSP_ROOT/build/userland/tcpspliceadm
 if [ -x "$ADM" ] && [ "${got:-0}" -gt 0 ]; then
 	a0=$(active) t0=$(now_ms)
 	in_ns proxy "$ADM" flush --port $((8010 + NPORTS - 1)) > flush.out 2>&1 ||
