@@ -74,9 +74,13 @@ TOOLS_HDR := $(wildcard tests/tools/*.h) $(wildcard include/uapi/linux/*.h)
 MOD_SRC := $(wildcard Kbuild kernel/Kbuild kernel/Makefile kernel/*.c kernel/*.h \
 	include/uapi/linux/*.h)
 
+# The test-only fault-injection module (tests/fault/: not installed, not in
+# the dkms package), built beside the module as $(MODDIR)/fault/tsp_fault.ko.
+FAULT_SRC := $(wildcard tests/fault/Kbuild tests/fault/*.c)
+
 CHECKPATCH_DIR := $(BUILD)/cache/checkpatch
 CHECKPATCH := $(CHECKPATCH_DIR)/scripts/checkpatch.pl
-CHECK_FILES := $(wildcard kernel/*.c kernel/*.h include/uapi/linux/*.h)
+CHECK_FILES := $(wildcard kernel/*.c kernel/*.h include/uapi/linux/*.h tests/fault/*.c)
 
 .PHONY: all module _module tools userland deps test vm-shell check clean distclean bench _bench stress _stress demo _demo \
 	_test _vm-shell _check unit
@@ -105,6 +109,12 @@ done
 done
 endef
 
+# sync_fault DIR: the same for the fault module's sources, into DIR/fault.
+define sync_fault
+@mkdir -p $(1)/fault
+@for f in $(FAULT_SRC); do cmp -s $$f $(1)/fault/$${f##*/} || cp -p $$f $(1)/fault/; done
+endef
+
 HAVE_KBUILD := $(wildcard Kbuild)
 ifneq ($(HAVE_KBUILD),)
 # One kbuild at a time per build directory (several people may share a tree).
@@ -115,6 +125,8 @@ _module:
 	@test -d $(KDIR) || { echo "make: no kernel headers in $(KDIR) (make deps, or set KDIR)" >&2; exit 1; }
 	$(call sync_src,$(MODDIR))
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) modules
+	$(call sync_fault,$(MODDIR))
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR)/fault modules
 else
 module:
 	@echo "make: no Kbuild in the tree yet: no module to build" >&2
@@ -232,8 +244,10 @@ _check: $(CHECKPATCH)
 	@echo "  checkpatch: clean"
 	@rm -rf $(CHECKDIR)
 	$(call sync_src,$(CHECKDIR))
+	$(call sync_fault,$(CHECKDIR))
 	@set -o pipefail; \
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(CHECKDIR) C=2 W=1 modules 2>&1 | \
+	{ $(MAKE) -C $(KDIR) M=$(CURDIR)/$(CHECKDIR) C=2 W=1 modules && \
+	  $(MAKE) -C $(KDIR) M=$(CURDIR)/$(CHECKDIR)/fault C=2 W=1 modules; } 2>&1 | \
 		sed "s|$(CURDIR)/$(CHECKDIR)/||" | tee $(CHECKDIR).log; \
 	rc=$$?; \
 	if grep -E '(warning|error):' $(CHECKDIR).log; then \

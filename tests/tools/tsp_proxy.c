@@ -147,7 +147,7 @@ static void usage(FILE *f)
 "  --ready-file F    create F once listening\n"
 "  --spliced-file F  create F once every session passed its splice point\n"
 "  --fallback-copy   drained/legacy: when the splice call fails with ENOTCONN\n"
-"                    (e.g. both peers already finished), relay the session\n"
+"                    (e.g. both peers already finished) or ENOMEM, relay the session\n"
 "                    in user space (as copy), end=fallback-eof\n"
 "  --read-oob        drained: take the client's urgent byte with MSG_OOB just\n"
 "                    before the splice call (fails if there is none); it is\n"
@@ -395,12 +395,13 @@ static void do_ioctl(struct sess *s, uint32_t flags)
 }
 
 /*
- * --fallback-copy: a splice refused with ENOTCONN (the module left the
- * sockets as they were) goes on as a user-space relay.  1: it does.
+ * --fallback-copy: a splice refused with ENOTCONN or ENOMEM (the module
+ * left the sockets as they were) goes on as a user-space relay.  1: it
+ * does.
  */
 static int fallback(struct sess *s, int64_t now)
 {
-	if (!opt.fallback_copy || s->ioctl_err != ENOTCONN)
+	if (!opt.fallback_copy || (s->ioctl_err != ENOTCONN && s->ioctl_err != ENOMEM))
 		return 0;
 	s->fallback = 1;
 	nfallback++;
