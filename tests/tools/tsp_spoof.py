@@ -104,10 +104,32 @@ def sniff(sn, src, dst, dport, want):
             return sport, seq, ack, plen
 
 
+def pkt_stats(sn):
+    """PACKET_STATISTICS of the packet socket since the last call:
+    (packets, drops)."""
+    SOL_PACKET, PACKET_STATISTICS = 263, 6
+    return struct.unpack("II", sn.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))
+
+
 def after_fin(sn, src, dst, dport):
-    """Wait for SRC's FIN to DST:DPORT, then send 100 bytes beyond it."""
-    sn.settimeout(60)
-    sport, seq, ack, plen = sniff(sn, src, dst, dport, lambda fl, n: fl & 0x01)
+    """Wait for SRC's FIN to DST:DPORT, then send 100 bytes beyond it.
+    Every 10 s without a packet it says what the packet socket got and
+    dropped (a FIN lost to an overrun buffer would never come); it gives
+    up after 60 s without one."""
+    sn.settimeout(10)
+    got = drops = 0
+    for _ in range(6):
+        try:
+            sport, seq, ack, plen = sniff(sn, src, dst, dport,
+                                          lambda fl, n: fl & 0x01)
+            break
+        except socket.timeout:
+            p, d = pkt_stats(sn)
+            got, drops = got + p, drops + d
+            print("no FIN yet: %d packets seen, %d of them dropped" % (got, drops),
+                  flush=True)
+    else:
+        sys.exit("no FIN seen")
     fin = (seq + plen) & 0xFFFFFFFF
     print("seen FIN sport=%d seq=%u ack=%u" % (sport, fin, ack))
     time.sleep(0.5)
@@ -120,6 +142,11 @@ def main():
     iface, src, dst, dport = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     # ETH_P_ALL: a packet socket bound to one protocol sees no outgoing packets
     sn = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))
+    # every packet of the interface queues here until python reads it: a
+    # 256 KiB transfer each way overran the default buffer on a loaded host
+    # and the FIN that after-fin waits for was dropped (CI, 44-spoof)
+    SO_RCVBUFFORCE = 33
+    sn.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 32 << 20)
     sn.bind((iface, 0))
     # the caller may wait for this line: from here on nothing is missed
     print("sniffing %s" % iface, flush=True)
