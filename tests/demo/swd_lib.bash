@@ -240,6 +240,12 @@ swd_diag() {
 			echo "=== show sessions"; swd show sessions
 			echo "=== show kernel"; swd show kernel
 		fi
+		echo "=== stats sockets"
+		ls -li --time-style=+%T.%N "$SWD_SOCK"*
+		echo "=== unix listeners (proxy)"
+		ip netns exec proxy ss -xlp 2> /dev/null
+		echo "=== switchd processes"
+		ps -eo pid,ppid,stat,etimes,args | grep '[s]witchd'
 		echo "=== /proc/net/tcp_splice_conn (proxy)"
 		ip netns exec proxy cat /proc/net/tcp_splice_conn 2> /dev/null
 		echo "=== /proc/net/stat/tcp_splice (proxy)"

@@ -10,10 +10,12 @@
  * "switchd -S PATH COMMAND..." is its client.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,10 +37,44 @@ static struct evh lev = { EV_STATS_LISTEN, -1, NULL };
 static char spath[108];
 static struct stat sst;		/* the path as we bound it */
 
+/*
+ * At a reload with workers, a new worker binds PATH.N while the old one of
+ * the same index may be exiting: the old one's "still mine? then remove"
+ * must not fall between the new one's unlink and bind, or it removes the
+ * new socket (seen on a 6.12 guest: test 64-switchd-reload, no stats
+ * socket for the new generation).  An flock on the directory orders the
+ * two.  -1: no lock (the directory cannot be opened or locked); go on.
+ */
+static int path_lock(const char *path)
+{
+	char dir[sizeof(spath)];
+	char *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir] = '\0';	/* "/x" -> "/" */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void path_unlock(int lfd)
+{
+	if (lfd >= 0)
+		close(lfd);	/* drops the flock */
+}
+
 int stats_open(const char *path, int mode)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
+	int fd, lfd;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
@@ -48,11 +84,13 @@ int stats_open(const char *path, int mode)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
+	lfd = path_lock(path);
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, (mode_t)mode) < 0 ||
 	    listen(fd, 64) < 0) {
 		int e = errno;
 
+		path_unlock(lfd);
 		close(fd);
 		errno = e;
 		return -1;
@@ -61,6 +99,7 @@ int stats_open(const char *path, int mode)
 	snprintf(spath, sizeof(spath), "%s", path);
 	if (stat(path, &sst) < 0)
 		memset(&sst, 0, sizeof(sst));
+	path_unlock(lfd);
 	if (ev_add(&lev, EPOLLIN) < 0)
 		return -1;
 	return 0;
@@ -69,15 +108,18 @@ int stats_open(const char *path, int mode)
 void stats_close(void)
 {
 	struct stat now;
+	int lfd;
 
 	if (lev.fd < 0)
 		return;
 	close(lev.fd);
 	lev.fd = -1;
 	/* after a reload with workers, a new worker may have bound the same
-	 * path: remove only our own */
+	 * path: remove only our own (under the lock: see path_lock) */
+	lfd = path_lock(spath);
 	if (stat(spath, &now) == 0 && now.st_ino == sst.st_ino && now.st_dev == sst.st_dev)
 		unlink(spath);
+	path_unlock(lfd);
 }
 
 static void sconn_free(struct sconn *c)
