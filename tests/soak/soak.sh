@@ -252,8 +252,10 @@ check_group() {
 			# the group's files stay in the run's directory
 			grep -Hv 'err=none' "$t.cli" "$t.srv" | head -n 12
 			tail -n 3 "$t.prx"
-			in_ns proxy grep '^sessions_ended' /proc/net/stat/tcp_splice | tr '\n' ' '
+			# every counter: a drop_* that grew says where bytes stopped
+			in_ns proxy grep -v ' 0$' /proc/net/stat/tcp_splice | tr '\n' ' '
 			echo
+			in_ns proxy cat /proc/net/tcp_splice_conn > "$TSP_OUT/soak-r$r-$t.conn" 2>&1
 			for f in "$t".*; do cp "$f" "$TSP_OUT/soak-r$r-$f"; done
 			fail "$t ($kind $mode, $n x $c2s/$s2c): client ok=$okc server ok=$oks of $n"
 		}
