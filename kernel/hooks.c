@@ -155,8 +155,12 @@ static int tsp_fwd_one(struct tsp_session *s, int i, struct sk_buff *skb,
 	tsp_stat_inc(tn, i ? TCP_SPLICE_STAT_PKTS_S2C : TCP_SPLICE_STAT_PKTS_C2S);
 	tsp_stat_add(tn, i ? TCP_SPLICE_STAT_BYTES_S2C : TCP_SPLICE_STAT_BYTES_C2S,
 		     p->paylen);
+	/* Only bytes and FINs move it: a bare ACK that overtook data still
+	 * on its way (two CPUs' backlogs, netem) carries a sequence number
+	 * beyond it, and that data would then count as retransmitted.
+	 */
 	end = rw.seq + p->paylen + !!(p->flags & TCPHDR_FIN);
-	if (after(end, d->sent_nxt))
+	if (end != rw.seq && after(end, d->sent_nxt))
 		d->sent_nxt = end;
 	if ((p->flags & TCPHDR_FIN) && d->phase == TSP_ACTIVE) {
 		d->peer_fin = true;
