@@ -258,7 +258,11 @@ static unsigned int tsp_rx_rst(struct tsp_session *s, int i,
 	if (tsp_fwd_one(s, i, skb, p))
 		return NF_DROP;
 	__skb_queue_tail(fwdq, skb);
-	s->reason = TSP_END_RST;
+	/* After both FINs were acknowledged a RST ends nothing: it is a
+	 * closed peer's answer to a late duplicate ACK.  The reason stays FIN.
+	 */
+	if (s->reason == TSP_END_NONE)
+		s->reason = TSP_END_RST;
 	tsp_session_set_state(s, TCP_SPLICE_S_CLOSE);
 	tsp_session_end_event_locked(s);
 	return NF_STOLEN;

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Blind spoofing of a live TCP connection, for tests/cases/44-spoof.sh.
 
-   tsp_spoof.py IFACE SRC DST DPORT [hostile | after-fin]
+   tsp_spoof.py IFACE SRC DST DPORT [hostile | after-fin | late-ack GOFILE]
 
 Run in the namespace of the peer whose address SRC it forges.  Sniffs one
 outgoing segment SRC -> DST:DPORT with data on IFACE to learn the
@@ -14,9 +14,13 @@ spliced tuple must never pass on (see HOSTILE): malformed TCP options,
 an IPv4 fragment, IP options, a bad checksum, a SYN, a RST out of the
 window, and a packet too short for a TCP header.  With "after-fin",
 instead: waits for SRC's FIN on the connection, then sends 100 bytes
-beyond it (a tuple that is finishing carries no new data).  Prints what it
+beyond it (a tuple that is finishing carries no new data).  With
+"late-ack", instead: follows SRC's segments on the connection until GOFILE
+exists, then sends a duplicate of SRC's last acknowledgment (what a peer
+in TIME_WAIT sends when the other's FIN comes again).  Prints what it
 saw and sent, one line per packet, after a first line "sniffing IFACE"
 once the sniffer is bound."""
+import os
 import socket
 import struct
 import sys
@@ -85,9 +89,10 @@ def hostile(raw, src, dst, sport, dport, seq, ack):
     print("sent tiny expect none")
 
 
-def sniff(sn, src, dst, dport, want):
+def sniff(sn, src, dst, dport, want, flags=False):
     """The first outgoing TCP segment SRC -> DST:DPORT that want(flags,
-    payload length) accepts: (sport, seq, ack, payload length)."""
+    payload length) accepts: (sport, seq, ack, payload length), and its
+    flags last if asked."""
     while True:
         pkt, addr = sn.recvfrom(65535)
         if addr[2] != socket.PACKET_OUTGOING or pkt[12:14] != b"\x08\x00":
@@ -101,7 +106,7 @@ def sniff(sn, src, dst, dport, want):
         sport, dp, seq, ack, off, fl = struct.unpack("!HHIIBB", ip[ihl:ihl + 14])
         plen = tot - ihl - (off >> 4) * 4
         if dp == dport and want(fl, plen):
-            return sport, seq, ack, plen
+            return (sport, seq, ack, plen) + ((fl,) if flags else ())
 
 
 def pkt_stats(sn):
@@ -138,6 +143,38 @@ def after_fin(sn, src, dst, dport):
     print("sent after-fin expect drop_out_of_window")
 
 
+def late_ack(sn, src, dst, dport, gofile):
+    """Follow SRC -> DST:DPORT until GOFILE exists, then repeat SRC's last
+    acknowledgment: a bare ACK at the end of what SRC sent (FIN included)."""
+    last = None
+    sn.settimeout(0.2)
+    deadline = time.time() + 120
+    go = False
+    while time.time() < deadline:
+        try:
+            seg = sniff(sn, src, dst, dport, lambda fl, n: True, flags=True)
+            last = seg
+            continue
+        except socket.timeout:
+            pass
+        if go:
+            break
+        # one more quiet period after GOFILE: nothing queued is missed
+        go = os.path.exists(gofile)
+    else:
+        sys.exit("late-ack: %s never appeared" % gofile)
+    if last is None:
+        sys.exit("late-ack: no segment seen")
+    sport, seq, ack, plen, fl = last
+    nxt = (seq + plen + (fl & 0x01)) & 0xFFFFFFFF
+    print("seen last sport=%d flags=0x%02x seq=%u ack=%u len=%d" %
+          (sport, fl, seq, ack, plen))
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    raw.sendto(segment(src, dst, sport, dport, nxt, ack, b"", flags=0x10),
+               (dst, 0))
+    print("sent late-ack seq=%u ack=%u" % (nxt, ack))
+
+
 def main():
     iface, src, dst, dport = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     # ETH_P_ALL: a packet socket bound to one protocol sees no outgoing packets
@@ -152,6 +189,9 @@ def main():
     print("sniffing %s" % iface, flush=True)
     if len(sys.argv) > 5 and sys.argv[5] == "after-fin":
         after_fin(sn, src, dst, dport)
+        return
+    if len(sys.argv) > 6 and sys.argv[5] == "late-ack":
+        late_ack(sn, src, dst, dport, sys.argv[6])
         return
     sn.settimeout(10)
     sport, seq, ack, _ = sniff(sn, src, dst, dport, lambda fl, n: n > 0)
