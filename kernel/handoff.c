@@ -403,10 +403,13 @@ static int tsp_cut(struct tsp_session *s)
 			d->held_bytes += skb->truesize;
 			list_add(&skb->list, &d->held);
 		}
+		/* Peer i's FIN is in; the end of its stream towards peer
+		 * 1-i is the proxy's FIN on the sink socket, acknowledged
+		 * when sink_done comes (tsp_rx).
+		 */
 		if (sk[i]->sk_state == TCP_CLOSE_WAIT) {
 			d->pre_fin = true;
 			d->peer_fin = true;
-			d->peer_fin_acked = true;
 		}
 		d->phase = TSP_HOLD;
 		WRITE_ONCE(sk[i]->sk_shutdown,

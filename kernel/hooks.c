@@ -427,7 +427,11 @@ static unsigned int tsp_rx(struct tsp_session *s, int i, struct sk_buff *skb,
 		u32 ack = p->ack;
 		u32 seq = old ? p->seq : READ_ONCE(tcp_sk(sk)->rcv_nxt);
 
-		if (r->fin_known && !before(ack, r->fin))
+		/* An absorbed FIN never reached peer i: its acknowledgment is
+		 * ours to fake.  A pre_fin direction's FIN is real and goes
+		 * out: only peer i's own ACK of it counts.
+		 */
+		if (r->fin_known && !r->pre_fin && !before(ack, r->fin))
 			ack = r->fin + r->sink_fin;
 		if (tsp_make_feed(skb, p, seq, ack, !old,
 				  r->phase == TSP_ACTIVE)) {
@@ -437,8 +441,16 @@ static unsigned int tsp_rx(struct tsp_session *s, int i, struct sk_buff *skb,
 		}
 		if ((r->phase == TSP_ACTIVE || r->pre_fin) && r->fin_known &&
 		    (p->flags & TCPHDR_ACK) &&
-		    !before(ack, r->fin + r->sink_fin))
+		    !before(ack, r->fin + r->sink_fin)) {
 			r->sink_done = true;
+			/* The proxy's FIN, the end of a pre_fin stream, is
+			 * acknowledged: until now the session is not done.
+			 */
+			if (r->pre_fin && r->sink_fin && !r->peer_fin_acked) {
+				r->peer_fin_acked = true;
+				tsp_update_state(s);
+			}
+		}
 		tsp_stat_inc(tn, TCP_SPLICE_STAT_FED);
 		verdict = NF_ACCEPT;
 	}

@@ -16,7 +16,10 @@
 #include <net/netns/generic.h>
 #include <linux/tcp_splice.h>
 
-/* Indices of the per-namespace sysctls (values in seconds, but debug_level). */
+/*
+ * Indices of the per-namespace sysctls (timeouts in seconds, hold_bytes in
+ * bytes, the others counts or flags).
+ */
 enum tsp_sysctl {
 	TSP_SYS_TO_ESTABLISHED,
 	TSP_SYS_TO_SYNSENT,
@@ -31,6 +34,7 @@ enum tsp_sysctl {
 	TSP_SYS_DEBUG_LEVEL,
 	TSP_SYS_MAX_SESSIONS,
 	TSP_SYS_HOLD_BYTES,
+	TSP_SYS_RESET_ON_TIMEOUT,
 	__TSP_SYS_MAX,
 };
 

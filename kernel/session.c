@@ -304,10 +304,13 @@ static void tsp_send_rst(struct tsp_session *s, int o, u32 seq, u32 ack)
 	tsp_xmit_queue(s, o, &q);
 }
 
-/* Reset both peers of a live session (flush, unload). */
-static void tsp_reset_peers(struct tsp_session *s)
+/*
+ * Where to reset the peers of a live session (flush, unload, timeout):
+ * @seq[o] is what peer o expects next as far as we know (a RST must hit
+ * its rcv_nxt exactly), @ack[o] acknowledges all peer o sent.
+ */
+static void tsp_rst_points(struct tsp_session *s, u32 seq[2], u32 ack[2])
 {
-	u32 seq[2], ack[2];
 	int o;
 
 	spin_lock_bh(&s->lock);
@@ -320,12 +323,17 @@ static void tsp_reset_peers(struct tsp_session *s)
 			nxt = in->fin;
 		if (in->phase == TSP_ACTIVE && after(in->sent_nxt, nxt))
 			nxt = in->sent_nxt;
+		/* A forwarded FIN not acknowledged may be lost: then its
+		 * own number is the peer's rcv_nxt.  If it did arrive, Linux
+		 * still takes rcv_nxt - 1 after a FIN; others challenge.
+		 */
+		if (in->peer_fin && !in->peer_fin_acked && !in->pre_fin &&
+		    nxt == in->peer_fin_seq + 1)
+			nxt = in->peer_fin_seq;
 		seq[o] = nxt;
 		ack[o] = from->peer_nxt;
 	}
 	spin_unlock_bh(&s->lock);
-	for (o = 0; o < 2; o++)
-		tsp_send_rst(s, o, seq[o], ack[o]);
 }
 
 static void tsp_count_end(struct tsp_net *tn, u8 reason)
@@ -380,6 +388,9 @@ void tsp_session_destroy(struct tsp_session *s, enum tsp_end_reason why,
 			 bool from_work)
 {
 	struct tsp_net *tn = s->tn;
+	u32 seq[2], ack[2];
+	bool reset;
+	u8 reason;
 	int i;
 
 	if (!tsp_session_unlink(s))
@@ -398,15 +409,23 @@ void tsp_session_destroy(struct tsp_session *s, enum tsp_end_reason why,
 	if (s->reason == TSP_END_NONE || why == TSP_END_FLUSH ||
 	    why == TSP_END_UNLOAD)
 		s->reason = why;
+	reason = s->reason;
 	spin_unlock_bh(&s->lock);
 
-	if (why == TSP_END_FLUSH || why == TSP_END_UNLOAD)
-		tsp_reset_peers(s);
-	tsp_count_end(tn, s->reason);
+	/* A timeout in TIME_WAIT or CLOSE keeps its reason (FIN, RST): only
+	 * a session whose peers had not both finished ends as TIMEOUT.  They
+	 * may still wait for data or a FIN that will never come.
+	 */
+	reset = reason == TSP_END_FLUSH || reason == TSP_END_UNLOAD ||
+		(reason == TSP_END_TIMEOUT &&
+		 tsp_sysctl(tn, TSP_SYS_RESET_ON_TIMEOUT));
+	if (reset)
+		tsp_rst_points(s, seq, ack);
+	tsp_count_end(tn, reason);
 	spin_lock_bh(&s->lock);
 	tsp_session_end_event_locked(s);
 	spin_unlock_bh(&s->lock);
-	tsp_dbg(tn, 1, "session %llu ended (reason %u)\n", s->id, s->reason);
+	tsp_dbg(tn, 1, "session %llu ended (reason %u)\n", s->id, reason);
 
 	/* Handlers check TSP_F_DEAD under s->lock before holding a
 	 * segment, so nothing is queued after this purge.
@@ -417,6 +436,13 @@ void tsp_session_destroy(struct tsp_session *s, enum tsp_end_reason why,
 		spin_unlock_bh(&s->lock);
 		tsp_release_sock(tsp_sock(s, i)->sk);
 	}
+	/* Only now that the tuples are free: a peer that finds our guess
+	 * inexact answers with a challenge ACK, which must reach no socket
+	 * (a proxy socket would drop it) so that the stack's RST, at that
+	 * ACK's number, is exact.
+	 */
+	for (i = 0; reset && i < 2; i++)
+		tsp_send_rst(s, i, seq[i], ack[i]);
 	tsp_session_replay_syn(s);
 	tsp_session_put(s);
 }

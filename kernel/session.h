@@ -112,7 +112,9 @@ enum tsp_end_reason {
  *		i's data may not reach beyond @peer_nxt + @win_offer.
  * @sent_nxt:	highest end of what the module sent to peer 1-i, in the
  *		sink connection's space (RSTs on unload).
- * @peer_fin/@peer_fin_seq/@peer_fin_acked: peer i's own FIN, forwarded.
+ * @peer_fin/@peer_fin_seq/@peer_fin_acked: peer i's own FIN, forwarded
+ *		(with @pre_fin: already in; acknowledged means peer 1-i
+ *		acknowledged the sink socket's FIN, the proxy's relay of it).
  * @pre_fin:	peer i's FIN arrived before the cut (source socket in
  *		CLOSE_WAIT): nothing of peer i is left to forward; the sink
  *		socket's FIN (the proxy's shutdown) is the real end of this

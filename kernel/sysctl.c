@@ -54,6 +54,9 @@ static const struct tsp_sysctl_def tsp_sysctl_defs[__TSP_SYS_MAX] = {
 	/* per direction, while a handoff waits for the proxy */
 	[TSP_SYS_HOLD_BYTES]	= { "hold_bytes", 8 * 1024 * 1024,
 				    &tsp_min_hold, &tsp_max_hold },
+	/* 1: a timeout before both peers finished resets them */
+	[TSP_SYS_RESET_ON_TIMEOUT] = { "reset_on_timeout", 1,
+				       &tsp_zero, &tsp_one },
 };
 
 void tsp_sysctl_defaults(struct tsp_net *tn)

@@ -49,6 +49,14 @@ for k in "${!def[@]}"; do
 done
 write_file "$D/timeout_established" 86400 || fail "writing 86400 (a day) failed: $TSP_ERR"
 assert_eq "$(read_file "$D/timeout_established")" 86400 "timeout_established of a day"
+# reset_on_timeout: a flag, 1 by default
+assert_eq "$(read_file "$D/reset_on_timeout")" 1 "default of reset_on_timeout"
+for bad in 2 -1 abc; do
+	assert_write_errno "$D/reset_on_timeout" "$bad" EINVAL
+done
+write_file "$D/reset_on_timeout" 0 || fail "writing 0 to reset_on_timeout failed: $TSP_ERR"
+assert_eq "$(read_file "$D/reset_on_timeout")" 0 "reset_on_timeout after writing 0"
+write_file "$D/reset_on_timeout" 1 || fail "writing 1 to reset_on_timeout failed: $TSP_ERR"
 # the sysctl(8) path too
 if command -v sysctl > /dev/null; then
 	sysctl -q -w net.tcp_splice.timeout_close=3 || fail "sysctl -w net.tcp_splice.timeout_close=3 failed"

@@ -59,6 +59,7 @@ static struct {
 	int keep, stay;
 	int fallback_copy;
 	int read_oob;
+	int wait_client_fin;
 	double timeout_s;
 	const char *pid_file, *ready_file, *spliced_file;
 	int quiet;
@@ -152,6 +153,8 @@ static void usage(FILE *f)
 "  --read-oob        drained: take the client's urgent byte with MSG_OOB just\n"
 "                    before the splice call (fails if there is none); it is\n"
 "                    then no longer part of the stream the server gets\n"
+"  --wait-client-fin drained: before the splice call, wait (10 s at most) until\n"
+"                    the client's FIN is in (its socket in CLOSE_WAIT)\n"
 "  --quiet           no informational messages on stderr\n"
 "  --help            this text\n"
 "\n"
@@ -205,6 +208,7 @@ static void parse_args(int argc, char **argv)
 		else if (!strcmp(a, "--hold-resp")) { TAKE(); opt.hold_resp = tsp_need_size(prog, a, v); if (opt.hold_resp > 64 << 20) tsp_die(prog, "--hold-resp too large"); }
 		else if (!strcmp(a, "--delay-ms")) { TAKE(); opt.delay_ms = (int)tsp_need_size(prog, a, v); }
 		else if (!strcmp(a, "--keep")) opt.keep = 1;
+		else if (!strcmp(a, "--wait-client-fin")) opt.wait_client_fin = 1;
 		else if (!strcmp(a, "--stay")) opt.stay = 1;
 		else if (!strcmp(a, "--timeout")) { TAKE(); opt.timeout_s = atof(v); if (opt.timeout_s <= 0) tsp_die(prog, "bad --timeout"); }
 		else if (!strcmp(a, "--bind")) { TAKE(); opt.bind_addr = v; }
@@ -454,6 +458,14 @@ static void drain_done(struct sess *s, int64_t now)
 
 		if (n != 1) {
 			sess_fail(s, "recv(MSG_OOB)", n < 0 ? errno : EPROTO);
+			return;
+		}
+	}
+	if (opt.wait_client_fin) {
+		struct pollfd p = { .fd = s->cfd, .events = POLLRDHUP };
+
+		if (poll(&p, 1, 10000) != 1 || !(p.revents & POLLRDHUP)) {
+			sess_fail(s, "waiting for the client's FIN", ETIMEDOUT);
 			return;
 		}
 	}
