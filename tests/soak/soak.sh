@@ -289,12 +289,13 @@ sysctl_churn() {
 	local end=$(($(now_ms) + $1 * 1000)) n=0 v
 	local -a hold=(65536 262144 8388608) te=(600 900) ms=(0 100000) dbg=(0 1)
 	while [ "$(now_ms)" -lt "$end" ]; do
-		case $((RANDOM % 6)) in
+		case $((RANDOM % 7)) in
 		0) in_ns proxy sh -c "echo ${hold[RANDOM % 3]} > $D/hold_bytes" ;;
 		1) in_ns proxy sh -c "echo ${te[RANDOM % 2]} > $D/timeout_established" ;;
 		2) in_ns proxy sh -c "echo ${ms[RANDOM % 2]} > $D/max_sessions" ;;
 		3) in_ns proxy sh -c "echo ${dbg[RANDOM % 2]} > $D/debug_level" ;;
 		4) in_ns proxy sh -c "echo $((1 + RANDOM % 200)) > $D/timeout_synsent" ;;
+		5) in_ns proxy sh -c "echo $((RANDOM % 2)) > $D/reset_on_timeout" ;;
 		*)
 			for v in -1 abc 0 99999999999; do
 				if in_ns proxy sh -c "echo $v > $D/timeout_established" 2> /dev/null; then
