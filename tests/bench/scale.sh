@@ -346,11 +346,12 @@ if [ -x "$ADM" ] && [ "${got:-0}" -gt 0 ]; then
 			fail "get of ${#unknown[@]} unknown ids: $(grep -c 'no such session' get.err) refused"
 	done
 	o=$(median "${one[@]}") l=$(median "${live_ms[@]}") u=$(median "${unk_ms[@]}")
+	# per MS: microseconds per GET beyond the first, in a run of MS ms
 	per() { awk -v t="$1" -v o="$o" -v n="${#live[@]}" 'BEGIN { printf "%.0f", (t - o) * 1000 / (n - 1) }'; }
-	log "get amid $(wc -l < ids.all) sessions: one id ${one[*]} ms; ${#live[@]} newest ${live_ms[*]} ms ($(per "$l") us each); ${#unknown[@]} unknown ${unk_ms[*]} ms ($(per "$u") us each)"
+	nall=$(wc -l < ids.all) lus=$(per "$l") uus=$(per "$u")
+	log "get amid $nall sessions: one id ${one[*]} ms; ${#live[@]} newest ${live_ms[*]} ms ($lus us each); ${#unknown[@]} unknown ${unk_ms[*]} ms ($uus us each)"
 	printf 'sessions\tids\tone_ms\tnewest_ms\tunknown_ms\tnewest_us_per_get\tunknown_us_per_get\n%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-		"$(wc -l < ids.all)" "${#live[@]}" "$o" "$l" "$u" "$(per "$l")" "$(per "$u")" \
-		> "$TSP_OUT/bench-scale-get.tsv"
+		"$nall" "${#live[@]}" "$o" "$l" "$u" "$lus" "$uus" > "$TSP_OUT/bench-scale-get.tsv"
 fi
 # A filtered flush at scale: the sessions of the last listener port, at
 # the end of the module's list (ids grow along it), the worst case for a

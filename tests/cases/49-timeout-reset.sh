@@ -5,7 +5,7 @@
 #  1. idle ESTABLISHED, timeout_established 2 s: both peers get a RST
 #     (ECONNRESET), sessions_ended_timeout grows by 1.
 #  2. the same with reset_on_timeout=0: both peers hear nothing and give up
-#     on their own timer.
+#     on their own timer; then 1 again over IPv6.
 #  3. LAST_ACK: the server's FIN, forwarded by the module, is lost before
 #     the client (dropped in its namespace) until timeout_lastack (2 s)
 #     passes: the client, waiting in FIN_WAIT2 for it, gets a RST instead
@@ -20,7 +20,7 @@
 . "$TSP_ROOT/tests/cases/_helpers.bash"
 
 need_ko
-topo_up
+topo_up --v6
 mod_load
 cd "$TSP_OUT" || fail "no TSP_OUT"
 
@@ -31,6 +31,7 @@ stat_of() {
 }
 set_knob() { in_ns proxy sh -c "echo $2 > $D/$1" || fail "cannot set $1=$2"; }
 gone() { [ "$(conn_count proxy)" = 0 ]; }
+gone6() { ! in_ns proxy grep -q '^FD' /proc/net/tcp_splice_conn6; }
 # ends TAG FILE EOF ERR: FILE's last line says eof=EOF err=ERR (a RST the
 # peer was told to expect, --expect-eof rst, is eof=rst err=none)
 ends() {
@@ -70,8 +71,29 @@ for reset in 1 0; do
 	ends "$t" "$t.cli.out" "${want[@]}"
 	ends "$t" "$t.srv.out" "${want[@]}"
 done
-set_knob timeout_established 900
 set_knob reset_on_timeout 1
+
+# --- 1 over IPv6: the RSTs are built per family ---------------------------
+t=idle6
+to0=$(stat_of sessions_ended_timeout)
+XFER_TIMEOUT=$((60 * M))
+SRV_IP=fd00:2::1 PRX_CIP=fd00:1::2
+start_server "$t" --bind :: --conns 1 --send 4K --expect 4K --expect-eof rst
+start_proxy "$t" --bind :: --mode drained --relay-req 100
+start_client "$t" --send 4K --expect 4K --expect-eof rst
+SRV_IP=10.0.2.1 PRX_CIP=10.0.1.2
+wait_until 20 files_exist "$t.spliced" || tfail "$t" "the proxy did not splice"
+bg_pid_wait "$PRX_PID" 30 || tfail "$t" "proxy exit $?"
+assert_eq "$(in_ns proxy grep -c '^FD000001' /proc/net/tcp_splice_conn6)" 1 "$t: IPv6 sessions listed"
+wait_until $((20 * M)) gone6 || tfail "$t" "session still listed: $(in_ns proxy cat /proc/net/tcp_splice_conn6)"
+assert_eq "$(($(stat_of sessions_ended_timeout) - to0))" 1 "$t: sessions ended by timeout"
+bg_pid_wait "$CLI_PID" $((30 * M))
+bg_pid_wait "$SRV_PID" $((30 * M))
+log "$t: client $(last_line "$t.cli.out")"
+log "$t: server $(last_line "$t.srv.out")"
+ends "$t" "$t.cli.out" rst none
+ends "$t" "$t.srv.out" rst none
+set_knob timeout_established 900
 
 # --- 3 and 4: LAST_ACK, one peer's FIN never arrives ------------------------
 # lastack_run TAG NS DPORT_OR_SPORT: drop every segment with FIN that
