@@ -112,6 +112,7 @@ table inet t49 {
 }
 NFT
 }
+challenges() { in_ns "$1" nstat -az TcpExtTCPChallengeACK | awk '/TcpExtTCPChallengeACK/ { print $2 }'; }
 fins_dropped() { in_ns "$1" nft list table inet t49 | grep -o 'packets [0-9]*'; }
 
 # 3: the server finishes after the splice (--gate) and its FIN, forwarded
@@ -119,6 +120,7 @@ fins_dropped() { in_ns "$1" nft list table inet t49 | grep -o 'packets [0-9]*'; 
 t=lastack-s2c
 drop_fins client
 to0=$(stat_of sessions_ended_timeout)
+ch0=$(challenges client)
 start_server "$t" --conns 1 --expect 64K --shut --gate "$t.gate"
 start_proxy "$t" --mode drained --relay-req 100
 start_client "$t" --send 64K --shut --expect-eof rst
@@ -129,6 +131,8 @@ bg_pid_wait "$CLI_PID" $((40 * M))
 log "$t: client $(last_line "$t.cli.out"); FINs dropped: $(fins_dropped client)"
 in_ns client nft delete table inet t49
 ends "$t" "$t.cli.out" rst none
+# the module's RST leaves out the lost FIN: exact, no challenge ACK needed
+assert_eq "$(($(challenges client) - ch0))" 0 "$t: challenge ACKs the client sent"
 assert_eq "$(kv "$(last_line "$t.cli.out")" sent)" 65536 "$t: bytes the client sent"
 assert_eq "$(kv "$(last_line "$t.srv.out")" recv)" 65536 "$t: bytes the server received"
 wait_until 10 gone || fail "$t: session still listed: $(conn_lines proxy)"
