@@ -80,16 +80,28 @@ int stats_open(const char *path, int mode)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(sun.sun_path, path);
+	/*
+	 * Bind a temporary name, listen, then rename it onto PATH (as HAProxy
+	 * does): PATH never names a socket that is not yet listening (a client
+	 * racing the start got ECONNREFUSED: seen in test_cli.sh under load),
+	 * and during a restart PATH goes from the old socket straight to the
+	 * new one.  A name too long for the temporary suffix binds PATH itself.
+	 */
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s.%d.tmp", path,
+			     (int)getpid()) >= sizeof(sun.sun_path))
+		strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	lfd = path_lock(path);
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, (mode_t)mode) < 0 ||
-	    listen(fd, 64) < 0) {
+	unlink(sun.sun_path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    chmod(sun.sun_path, (mode_t)mode) < 0 || listen(fd, 64) < 0 ||
+	    (strcmp(sun.sun_path, path) && rename(sun.sun_path, path) < 0)) {
 		int e = errno;
 
+		if (strcmp(sun.sun_path, path))
+			unlink(sun.sun_path);
 		path_unlock(lfd);
 		close(fd);
 		errno = e;

@@ -33,6 +33,8 @@ $SW -f "$d/sw.conf" 2> "$d/log" &
 pids=$!
 for _ in $(seq 50); do [ -S "$d/s.sock" ] && break; sleep 0.1; done
 $SW -S "$d/s.sock" show info | grep -q '^splice: copy' || fail "show info"
+# the socket is bound under a temporary name and renamed: none is left
+ls "$d" | grep -q '\.tmp$' && fail "temporary socket name left: $(ls "$d")"
 # nothing listens on port 1: 502
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" || true)
 [ "$code" = 502 ] || fail "expected 502, got $code"
