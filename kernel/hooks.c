@@ -144,24 +144,25 @@ static int tsp_fwd_one(struct tsp_session *s, int i, struct sk_buff *skb,
 		to->ack_valid = true;
 	}
 	d->pkts++;
-	/* The session's bytes: how far the stream advanced (sent_nxt starts
-	 * at the splice point).  A segment that arrives beyond a gap counts
-	 * the gap too: the gap's bytes come later as "retransmissions" below
-	 * sent_nxt, which are not counted again.
-	 */
-	if (d->phase == TSP_ACTIVE && p->paylen &&
-	    after(rw.seq + p->paylen, d->sent_nxt))
-		d->bytes += rw.seq + p->paylen - d->sent_nxt;
 	tsp_stat_inc(tn, i ? TCP_SPLICE_STAT_PKTS_S2C : TCP_SPLICE_STAT_PKTS_C2S);
 	tsp_stat_add(tn, i ? TCP_SPLICE_STAT_BYTES_S2C : TCP_SPLICE_STAT_BYTES_C2S,
 		     p->paylen);
-	/* Only bytes and FINs move it: a bare ACK that overtook data still
-	 * on its way (two CPUs' backlogs, netem) carries a sequence number
-	 * beyond it, and that data would then count as retransmitted.
+	/*
+	 * The session's bytes: how far the stream advanced (sent_nxt starts
+	 * at the splice point).  A segment that arrives beyond a gap counts
+	 * the gap too: the gap's bytes come later as "retransmissions" below
+	 * sent_nxt, which are not counted again.  So does a FIN without data
+	 * that overtook the last bytes.  Only bytes and FINs move sent_nxt: a
+	 * bare ACK that overtook data still on its way (two CPUs' backlogs,
+	 * netem) carries a sequence number beyond it, and that data would
+	 * then count as retransmitted.
 	 */
 	end = rw.seq + p->paylen + !!(p->flags & TCPHDR_FIN);
-	if (end != rw.seq && after(end, d->sent_nxt))
+	if (end != rw.seq && after(end, d->sent_nxt)) {
+		if (d->phase == TSP_ACTIVE && after(rw.seq + p->paylen, d->sent_nxt))
+			d->bytes += rw.seq + p->paylen - d->sent_nxt;
 		d->sent_nxt = end;
+	}
 	if ((p->flags & TCPHDR_FIN) && d->phase == TSP_ACTIVE) {
 		d->peer_fin = true;
 		d->peer_fin_seq = rw.seq + p->paylen;
