@@ -297,6 +297,15 @@ mod_unload() {
 # mod_loaded: true if the module is loaded.
 mod_loaded() { [ -d "/sys/module/$TSP_MOD" ]; }
 
+# proc_stat NS NAME: one counter, from /proc/net/stat/tcp_splice.
+proc_stat() {
+	local n v
+	while read -r n v; do
+		[ "$n" = "$2" ] && { echo "$v"; return 0; }
+	done < <(in_ns "$1" cat /proc/net/stat/tcp_splice)
+	return 1
+}
+
 # wait_until TIMEOUT_S CMD...: run CMD every 0.1 s until it succeeds
 # (return 0) or TIMEOUT_S seconds pass (return 1).  Each try starts CMD
 # anew: prefer shell functions or builtins as CMD.  TIMEOUT_S is scaled by

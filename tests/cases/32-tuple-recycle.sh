@@ -17,9 +17,6 @@ in_ns client sh -c 'echo "40100 40100" > /proc/sys/net/ipv4/ip_local_port_range 
 	echo 1 > /proc/sys/net/ipv4/tcp_tw_reuse' || fail "cannot fix the client port"
 cd "$TSP_OUT" || fail "no TSP_OUT"
 
-stat_of() {
-	in_ns proxy awk -v k="$1" '$1 == k { print $2 }' /proc/net/stat/tcp_splice
-}
 
 splice_xfer r1 drained 256K 256K 30 --relay-req 100
 grep -q "local=10.0.1.1:40100 " r1.cli || fail "first connection not from port 40100: $(cat r1.cli)"
@@ -29,8 +26,8 @@ sleep 2	# tcp_tw_reuse: the client's TIME_WAIT must be older than 1 s
 
 splice_xfer r2 legacy 256K 256K 30 --hold-resp 100
 grep -q "local=10.0.1.1:40100 " r2.cli || fail "second connection not from port 40100: $(cat r2.cli)"
-assert_eq "$(stat_of syn_recycled)" 1 "SYNs that recycled a finished session"
-assert_eq "$(stat_of drop_syn)" 0 "SYNs dropped"
-assert_eq "$(stat_of sessions_created)" 2 "sessions created"
-assert_eq "$(stat_of sessions_ended_fin)" 1 "sessions ended (the recycled one, by FIN)"
+assert_eq "$(proc_stat proxy syn_recycled)" 1 "SYNs that recycled a finished session"
+assert_eq "$(proc_stat proxy drop_syn)" 0 "SYNs dropped"
+assert_eq "$(proc_stat proxy sessions_created)" 2 "sessions created"
+assert_eq "$(proc_stat proxy sessions_ended_fin)" 1 "sessions ended (the recycled one, by FIN)"
 exit 0

@@ -18,9 +18,6 @@ csum_errors() {
 	in_ns "$1" nstat -az TcpInCsumErrors | awk '/TcpInCsumErrors/ { print $2 }'
 }
 
-stat_of() {
-	in_ns proxy awk -v k="$1" '$1 == k { print $2 }' /proc/net/stat/tcp_splice
-}
 
 round() {
 	local name=$1 n
@@ -36,7 +33,7 @@ round() {
 	assert_eq "$n" 1 "$name: lines of tcp_splice_conn (the header only)"
 	in_ns proxy grep -q " FD000002000000000000000000000001 1F90 " /proc/net/tcp_splice_conn6 ||
 		fail "$name: the server fd00:2::1 port 8080 is not listed: $(in_ns proxy cat /proc/net/tcp_splice_conn6)"
-	[ "$(stat_of bytes_c2s)" -gt 0 ] && [ "$(stat_of bytes_s2c)" -gt 0 ] ||
+	[ "$(proc_stat proxy bytes_c2s)" -gt 0 ] && [ "$(proc_stat proxy bytes_s2c)" -gt 0 ] ||
 		fail "$name: nothing forwarded by the module"
 	for ns in client server; do
 		assert_eq "$(csum_errors $ns)" 0 "$name: $ns TcpInCsumErrors"
@@ -46,7 +43,7 @@ round() {
 	assert_eq "$n" 2 "$name: tcpspliceadm list --addr fd00:2::1"
 	n=$(in_ns proxy "$ADM" list -n --addr fd00:9::1 | grep -c "fd00:")
 	assert_eq "$n" 0 "$name: tcpspliceadm list --addr of no session"
-	log "$name: ok, $(stat_of pkts_c2s) + $(stat_of pkts_s2c) skbs forwarded"
+	log "$name: ok, $(proc_stat proxy pkts_c2s) + $(proc_stat proxy pkts_s2c) skbs forwarded"
 	topo_down
 }
 

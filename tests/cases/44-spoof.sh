@@ -20,9 +20,6 @@ topo_up
 mod_load
 cd "$TSP_OUT" || fail "no TSP_OUT"
 
-stat_of() {
-	in_ns proxy awk -v k="$1" '$1 == k { print $2 }' /proc/net/stat/tcp_splice
-}
 
 t=spoof
 # 3 MiB each way at 300 KB/s: about 10 s of traffic after the splice, for
@@ -36,13 +33,13 @@ wait_until 20 files_exist "$t.spliced" || tfail "$t" "the proxy did not splice"
 sleep 1
 COUNTERS=(drop_out_of_window drop_malformed drop_fragment drop_bad_csum drop_syn pkts_c2s)
 declare -A before
-for c in "${COUNTERS[@]}"; do before[$c]=$(stat_of "$c"); done
+for c in "${COUNTERS[@]}"; do before[$c]=$(proc_stat proxy "$c"); done
 in_ns client python3 "$TSP_ROOT/tests/tools/tsp_spoof.py" c0 $CLI_IP $PRX_CIP $PRX_PORT hostile > spoof.out 2>&1 ||
 	fail "spoofing failed: $(cat spoof.out)"
 log "$(tr '\n' ' ' < spoof.out)"
 tsp_sleep 1
 declare -A delta
-for c in "${COUNTERS[@]}"; do delta[$c]=$(($(stat_of "$c") - before[$c])); done
+for c in "${COUNTERS[@]}"; do delta[$c]=$(($(proc_stat proxy "$c") - before[$c])); done
 log "counter deltas: $(for c in "${COUNTERS[@]}"; do printf '%s=%s ' "$c" "${delta[$c]}"; done)"
 bg_pid_wait "$CLI_PID" 60 || tfail "$t" "client exit $?"
 bg_pid_wait "$SRV_PID" 60 || tfail "$t" "server exit $?"
@@ -65,7 +62,7 @@ in_ns client python3 "$TSP_ROOT/tests/tools/tsp_spoof.py" c0 $CLI_IP $PRX_CIP $P
 SPOOF=$!
 sniffing() { grep -q '^sniffing' late.out; }
 wait_until 30 sniffing || fail "tsp_spoof.py after-fin did not start: $(cat late.out)"
-oow=$(stat_of drop_out_of_window)
+oow=$(proc_stat proxy drop_out_of_window)
 start_server "$t" --conns 1 --send 256K --expect 256K --shut
 start_proxy "$t" --mode drained --relay-req 100
 start_client "$t" --send 256K --expect 256K --shut
@@ -76,7 +73,7 @@ bg_pid_wait "$SPOOF" 30 || fail "after-fin spoofing: $(cat late.out)"
 log "$(tr '\n' ' ' < late.out)"
 check_pair "$t" 256K 256K
 grep -q "^sent after-fin" late.out || fail "nothing sent after the FIN: $(cat late.out)"
-late_dropped() { [ "$(($(stat_of drop_out_of_window) - oow))" = 1 ]; }
+late_dropped() { [ "$(($(proc_stat proxy drop_out_of_window) - oow))" = 1 ]; }
 wait_until 5 late_dropped ||
-	fail "data beyond the client's FIN: drop_out_of_window grew by $(($(stat_of drop_out_of_window) - oow)), expected 1"
+	fail "data beyond the client's FIN: drop_out_of_window grew by $(($(proc_stat proxy drop_out_of_window) - oow)), expected 1"
 exit 0

@@ -18,9 +18,6 @@ need_ko
 mod_load
 cd "$TSP_OUT" || fail "no TSP_OUT"
 
-stat_of() {
-	in_ns proxy awk -v k="$1" '$1 == k { print $2 }' /proc/net/stat/tcp_splice
-}
 icmp_in() {	# NS COUNTER
 	in_ns "$1" nstat -az "$2" | awk -v k="$2" '$1 == k { print $2 }'
 }
@@ -110,7 +107,7 @@ one_leg() {
 	local t=$1 lowered icmp
 	far_up "$3"
 	xfer "$t" "$2" "$4" "$5" "$6"
-	lowered=$(stat_of pmtu_lowered)
+	lowered=$(proc_stat proxy pmtu_lowered)
 	icmp=$(icmp_in proxy "$7")
 	log "$t: pmtu_lowered $lowered, $7 at the proxy: $icmp"
 	[ "${icmp:-0}" -gt 0 ] || fail "$t: no ICMP reached the proxy: the narrow hop is not in effect"

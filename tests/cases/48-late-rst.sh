@@ -18,9 +18,6 @@ topo_up
 mod_load
 cd "$TSP_OUT" || fail "no TSP_OUT"
 
-stat_of() {
-	in_ns proxy awk -v k="$1" '$1 == k { print $2 }' /proc/net/stat/tcp_splice
-}
 state() { conn_lines proxy | awk '{ print $(NF - 1) }'; }
 in_state() { [[ "$(state)" =~ ^($1)$ ]]; }
 
@@ -33,8 +30,8 @@ in_ns client python3 "$TSP_ROOT/tests/tools/tsp_spoof.py" c0 $CLI_IP $PRX_CIP $P
 SPOOF=$!
 sniffing() { grep -q '^sniffing' "$t.spoof"; }
 wait_until 30 sniffing || fail "tsp_spoof.py late-ack did not start: $(cat "$t.spoof")"
-fin0=$(stat_of sessions_ended_fin)
-rst0=$(stat_of sessions_ended_rst)
+fin0=$(proc_stat proxy sessions_ended_fin)
+rst0=$(proc_stat proxy sessions_ended_rst)
 start_server "$t" --conns 1 --send 64K --expect 64K --shut --send-after-eof
 start_proxy "$t" --mode drained --relay-req 100
 start_client "$t" --send 64K --expect 64K --shut
@@ -49,19 +46,19 @@ if in_state CLOSE; then
 	log "already CLOSE: $(conn_lines proxy)"
 	: > "$t.go"
 else
-	s2c=$(stat_of pkts_s2c)
+	s2c=$(proc_stat proxy pkts_s2c)
 	: > "$t.go"
 	# counted, not seen in the list: CLOSE lasts 1 s, less than one poll
 	# takes under the debug kernel
-	rst_passed() { [ "$(stat_of pkts_s2c)" != "$s2c" ]; }
+	rst_passed() { [ "$(proc_stat proxy pkts_s2c)" != "$s2c" ]; }
 	wait_until 10 rst_passed ||
 		fail "no RST passed after the late ACK: $(conn_lines proxy), $(cat "$t.spoof")"
-	assert_eq "$(($(stat_of pkts_s2c) - s2c))" 1 "segments forwarded to the client after the late ACK (the RST)"
+	assert_eq "$(($(proc_stat proxy pkts_s2c) - s2c))" 1 "segments forwarded to the client after the late ACK (the RST)"
 fi
 bg_pid_wait "$SPOOF" 30 || fail "late-ack spoofing: $(cat "$t.spoof")"
 log "$(tr '\n' ' ' < "$t.spoof")"
 gone() { [ "$(conn_count proxy)" = 0 ]; }
 wait_until 20 gone || fail "session still listed 20 s into a 1 s timeout_close: $(conn_lines proxy)"
-assert_eq "$(($(stat_of sessions_ended_fin) - fin0))" 1 "sessions ended by FIN"
-assert_eq "$(($(stat_of sessions_ended_rst) - rst0))" 0 "sessions ended by RST"
+assert_eq "$(($(proc_stat proxy sessions_ended_fin) - fin0))" 1 "sessions ended by FIN"
+assert_eq "$(($(proc_stat proxy sessions_ended_rst) - rst0))" 0 "sessions ended by RST"
 exit 0

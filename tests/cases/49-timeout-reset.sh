@@ -26,9 +26,6 @@ cd "$TSP_OUT" || fail "no TSP_OUT"
 
 D=/proc/sys/net/tcp_splice
 M=${TSP_TMO_MULT:-1}
-stat_of() {
-	in_ns proxy awk -v k="$1" '$1 == k { print $2 }' /proc/net/stat/tcp_splice
-}
 set_knob() { in_ns proxy sh -c "echo $2 > $D/$1" || fail "cannot set $1=$2"; }
 gone() { [ "$(conn_count proxy)" = 0 ]; }
 gone6() { ! in_ns proxy grep -q '^FD' /proc/net/tcp_splice_conn6; }
@@ -48,7 +45,7 @@ set_knob timeout_established $((2 * M))
 for reset in 1 0; do
 	t=idle$reset
 	set_knob reset_on_timeout $reset
-	to0=$(stat_of sessions_ended_timeout)
+	to0=$(proc_stat proxy sessions_ended_timeout)
 	if [ $reset = 1 ]; then
 		XFER_TIMEOUT=$((60 * M))
 		want=(rst none)
@@ -63,7 +60,7 @@ for reset in 1 0; do
 	wait_until 20 files_exist "$t.spliced" || tfail "$t" "the proxy did not splice"
 	bg_pid_wait "$PRX_PID" 30 || tfail "$t" "proxy exit $?"
 	wait_until $((20 * M)) gone || tfail "$t" "session still listed: $(conn_lines proxy)"
-	assert_eq "$(($(stat_of sessions_ended_timeout) - to0))" 1 "$t: sessions ended by timeout"
+	assert_eq "$(($(proc_stat proxy sessions_ended_timeout) - to0))" 1 "$t: sessions ended by timeout"
 	bg_pid_wait "$CLI_PID" $((30 * M))
 	bg_pid_wait "$SRV_PID" $((30 * M))
 	log "$t: client $(last_line "$t.cli.out")"
@@ -75,7 +72,7 @@ set_knob reset_on_timeout 1
 
 # --- 1 over IPv6: the RSTs are built per family ---------------------------
 t=idle6
-to0=$(stat_of sessions_ended_timeout)
+to0=$(proc_stat proxy sessions_ended_timeout)
 XFER_TIMEOUT=$((60 * M))
 SRV_IP=fd00:2::1 PRX_CIP=fd00:1::2
 start_server "$t" --bind :: --conns 1 --send 4K --expect 4K --expect-eof rst
@@ -86,7 +83,7 @@ wait_until 20 files_exist "$t.spliced" || tfail "$t" "the proxy did not splice"
 bg_pid_wait "$PRX_PID" 30 || tfail "$t" "proxy exit $?"
 assert_eq "$(in_ns proxy grep -c '^FD000001' /proc/net/tcp_splice_conn6)" 1 "$t: IPv6 sessions listed"
 wait_until $((20 * M)) gone6 || tfail "$t" "session still listed: $(in_ns proxy cat /proc/net/tcp_splice_conn6)"
-assert_eq "$(($(stat_of sessions_ended_timeout) - to0))" 1 "$t: sessions ended by timeout"
+assert_eq "$(($(proc_stat proxy sessions_ended_timeout) - to0))" 1 "$t: sessions ended by timeout"
 bg_pid_wait "$CLI_PID" $((30 * M))
 bg_pid_wait "$SRV_PID" $((30 * M))
 log "$t: client $(last_line "$t.cli.out")"
@@ -119,7 +116,7 @@ fins_dropped() { in_ns "$1" nft list table inet t49 | grep -o 'packets [0-9]*'; 
 # by the module, is lost before the client, waiting in FIN_WAIT2.
 t=lastack-s2c
 drop_fins client
-to0=$(stat_of sessions_ended_timeout)
+to0=$(proc_stat proxy sessions_ended_timeout)
 ch0=$(challenges client)
 start_server "$t" --conns 1 --expect 64K --shut --gate "$t.gate"
 start_proxy "$t" --mode drained --relay-req 100
@@ -136,7 +133,7 @@ assert_eq "$(($(challenges client) - ch0))" 0 "$t: challenge ACKs the client sen
 assert_eq "$(kv "$(last_line "$t.cli.out")" sent)" 65536 "$t: bytes the client sent"
 assert_eq "$(kv "$(last_line "$t.srv.out")" recv)" 65536 "$t: bytes the server received"
 wait_until 10 gone || fail "$t: session still listed: $(conn_lines proxy)"
-assert_eq "$(($(stat_of sessions_ended_timeout) - to0))" 1 "$t: sessions ended by timeout"
+assert_eq "$(($(proc_stat proxy sessions_ended_timeout) - to0))" 1 "$t: sessions ended by timeout"
 
 # 4: the client sends its request and finishes before the splice (the
 # proxy waits for its FIN: CLOSE_WAIT, so the proxy's FIN on the server's
@@ -145,7 +142,7 @@ assert_eq "$(($(stat_of sessions_ended_timeout) - to0))" 1 "$t: sessions ended b
 # before, the splice would be refused), finishes and waits in FIN_WAIT2.
 t=lastack-c2s
 drop_fins server
-to0=$(stat_of sessions_ended_timeout)
+to0=$(proc_stat proxy sessions_ended_timeout)
 start_server "$t" --conns 1 --send 64K --expect 1K --shut --expect-eof rst --gate "$t.gate"
 start_proxy "$t" --mode drained --relay-req 1024 --wait-client-fin
 start_client "$t" --send 1K --expect 64K --shut
@@ -159,5 +156,5 @@ ends "$t" "$t.srv.out" rst none
 assert_eq "$(kv "$(last_line "$t.cli.out")" recv)" 65536 "$t: bytes the client received"
 assert_eq "$(kv "$(last_line "$t.cli.out")" verify)" ok "$t: the client's check"
 wait_until 10 gone || fail "$t: session still listed: $(conn_lines proxy)"
-assert_eq "$(($(stat_of sessions_ended_timeout) - to0))" 1 "$t: sessions ended by timeout"
+assert_eq "$(($(proc_stat proxy sessions_ended_timeout) - to0))" 1 "$t: sessions ended by timeout"
 exit 0

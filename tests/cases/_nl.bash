@@ -68,15 +68,6 @@ stat_of() {
 	json_get "$j" ".$2"
 }
 
-# proc_stat NS NAME: one counter, from /proc/net/stat/tcp_splice.
-proc_stat() {
-	local n v
-	while read -r n v; do
-		[ "$n" = "$2" ] && { echo "$v"; return 0; }
-	done < <(in_ns "$1" cat /proc/net/stat/tcp_splice)
-	return 1
-}
-
 # ids_of TAG: the session ids the proxy of TAG reported, one per line.
 ids_of() { cat "$1.ids"; }
 
