@@ -83,11 +83,13 @@ matches() {
 	return $r
 }
 
-# case_timeout FILE: set tmo to the case's timeout.
+# case_timeout FILE: set tmo to the case's timeout, from a "# timeout: N"
+# line anywhere in the comment block that opens FILE (it used to be looked
+# for in the first 30 lines only: a longer header silently got 300 s).
 case_timeout() {
-	local line i=0
+	local line
 	tmo=300
-	while IFS= read -r line && [ $((i += 1)) -le 30 ]; do
+	while IFS= read -r line && [[ $line =~ ^(#|$) ]]; do
 		if [[ $line =~ ^#[[:space:]]*timeout:[[:space:]]*([0-9]+) ]]; then
 			tmo=${BASH_REMATCH[1]}
 			break
