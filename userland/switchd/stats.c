@@ -75,6 +75,7 @@ int stats_open(const char *path, int mode)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd, lfd;
+	bool tmp;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
@@ -84,11 +85,12 @@ int stats_open(const char *path, int mode)
 	 * Bind a temporary name, listen, then rename it onto PATH (as HAProxy
 	 * does): PATH never names a socket that is not yet listening (a client
 	 * racing the start got ECONNREFUSED: seen in test_cli.sh under load),
-	 * and during a restart PATH goes from the old socket straight to the
-	 * new one.  A name too long for the temporary suffix binds PATH itself.
+	 * and at a reload PATH goes from the old socket straight to the new
+	 * one.  A name too long for the temporary suffix binds PATH itself.
 	 */
-	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s.%d.tmp", path,
-			     (int)getpid()) >= sizeof(sun.sun_path))
+	tmp = (size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s.%d.tmp", path,
+			       (int)getpid()) < sizeof(sun.sun_path);
+	if (!tmp)
 		strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -97,10 +99,10 @@ int stats_open(const char *path, int mode)
 	unlink(sun.sun_path);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
 	    chmod(sun.sun_path, (mode_t)mode) < 0 || listen(fd, 64) < 0 ||
-	    (strcmp(sun.sun_path, path) && rename(sun.sun_path, path) < 0)) {
+	    (tmp && rename(sun.sun_path, path) < 0)) {
 		int e = errno;
 
-		if (strcmp(sun.sun_path, path))
+		if (tmp)
 			unlink(sun.sun_path);
 		path_unlock(lfd);
 		close(fd);
